@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,7 @@
 namespace qc::core {
 
 class CpuSet {
-public:
+  public:
     // The kernel's largest NR_CPUS; a CPU number at or above the limit given
     // to the parsers (this by default) is rejected.
     static constexpr unsigned kMaxCpus = 8192;
@@ -53,7 +54,7 @@ public:
     bool is_subset_of(const CpuSet& o) const noexcept;
     bool intersects(const CpuSet& o) const noexcept;
 
-private:
+  private:
     std::vector<std::uint64_t> words_;  // bit i of word w is CPU 64*w+i; no trailing zero words
     void trim();
 };

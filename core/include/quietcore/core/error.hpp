@@ -12,14 +12,14 @@ namespace qc::core {
 
 // Any quietcore failure that is not a plain errno (those use std::system_error).
 class Error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Malformed input. The message names what was being parsed and the bad token,
 // e.g. "cpu list \"1-\": bad token \"1-\": range has no end".
 class ParseError : public Error {
-public:
+  public:
     ParseError(std::string_view what_input, std::string_view input, std::string_view token,
                std::string_view reason)
         : Error(std::string(what_input) + " \"" + std::string(input) + "\": bad token \"" +
@@ -30,7 +30,7 @@ public:
     const std::string& input() const noexcept { return input_; }
     const std::string& token() const noexcept { return token_; }
 
-private:
+  private:
     std::string input_;
     std::string token_;
 };
