@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <system_error>
 #include <thread>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -217,21 +216,15 @@ ReadCost measure_read_cost(CounterRead read, unsigned samples) {
 CpuinfoTscFlags parse_cpuinfo_tsc_flags(std::string_view text) {
     CpuinfoTscFlags flags;
     // The first "flags\t\t: ..." line; every CPU repeats the same one.
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        std::string_view line =
-            text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-        pos = eol == std::string_view::npos ? text.size() : eol + 1;
-
+    for_each_line(text, [&](std::string_view line) {
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) {
-            continue;
+            return true;
         }
         std::string_view key = line.substr(0, colon);
         key = key.substr(0, key.find_last_not_of(" \t") + 1);
         if (key != "flags") {
-            continue;
+            return true;
         }
         flags.flags_line_found = true;
         std::istringstream words{std::string(line.substr(colon + 1))};
@@ -240,8 +233,8 @@ CpuinfoTscFlags parse_cpuinfo_tsc_flags(std::string_view text) {
             flags.constant_tsc = flags.constant_tsc || word == "constant_tsc";
             flags.nonstop_tsc = flags.nonstop_tsc || word == "nonstop_tsc";
         }
-        break;
-    }
+        return false;
+    });
     return flags;
 }
 
@@ -251,10 +244,8 @@ CycleCounterFacts cycle_counter_facts() {
     facts.end_read_uses_rdtscp = detail::end_read_uses_rdtscp;
     facts.stated_hz = stated_counter_hz();
 
-    std::ifstream in("/proc/cpuinfo");
-    if (in) {
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        facts.cpuinfo = parse_cpuinfo_tsc_flags(text);
+    if (std::optional<std::string> text = read_text_file_if_exists("/proc/cpuinfo")) {
+        facts.cpuinfo = parse_cpuinfo_tsc_flags(*text);
     }
 #if defined(__x86_64__)
     facts.cpuid_invariant_tsc = cpuid_bit(0x80000007U, kEdx, 8);

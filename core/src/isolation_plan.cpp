@@ -8,38 +8,13 @@
 #include <utility>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 
 namespace qc::core {
 
 namespace {
 
 // ---- reading sysfs ----------------------------------------------------------
-
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
-
-// The whole file, or nullopt when it does not exist; other failures throw.
-std::optional<std::string> read_text_file(const std::string& path) {
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "re"));
-    if (!file) {
-        const int err = errno;
-        if (err == ENOENT) {
-            return std::nullopt;
-        }
-        throw Error("cannot read " + path + ": " + std::strerror(err));
-    }
-    std::string text;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) {
-        text.append(buf, n);
-    }
-    if (std::ferror(file.get()) != 0) {
-        throw Error("cannot read " + path + ": read error");
-    }
-    return text;
-}
 
 std::string_view trimmed(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\n");
@@ -60,11 +35,7 @@ CpuSet parse_file_list(const std::string& path, const std::string& text) {
 
 CpuSet read_required_list(const std::string& dir, const char* name) {
     const std::string path = dir + name;
-    std::optional<std::string> text = read_text_file(path);
-    if (!text) {
-        throw Error("cannot read " + path + ": " + std::strerror(ENOENT));
-    }
-    return parse_file_list(path, *text);
+    return parse_file_list(path, read_text_file(path));
 }
 
 // ---- wording ------------------------------------------------------------------
@@ -405,7 +376,7 @@ KernelCpuSets KernelCpuSets::read(const std::string& sysfs_root) {
     sets.isolated = read_required_list(dir, "isolated");
 
     const std::string nohz_path = dir + "nohz_full";
-    std::optional<std::string> nohz = read_text_file(nohz_path);
+    std::optional<std::string> nohz = read_text_file_if_exists(nohz_path);
     if (!nohz) {
         sets.nohz_full_state = NohzFullState::unsupported;
     } else if (const std::string_view value = trimmed(*nohz); value.empty() || value == "(null)") {

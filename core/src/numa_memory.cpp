@@ -10,13 +10,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <utility>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 
 namespace qc::core {
 
@@ -24,14 +24,6 @@ namespace {
 
 std::size_t page_size() noexcept {
     return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
-std::string read_file(const char* path) {
-    std::ifstream in(path);
-    if (!in) {
-        throw std::system_error(errno, std::generic_category(), std::string("open ") + path);
-    }
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 std::string node_list(const std::vector<int>& nodes) {
@@ -246,7 +238,7 @@ void lock_all_memory() {
     } else if (err == ENOMEM) {
         std::string mapped = "?";
         try {
-            mapped = std::to_string(parse_status_kb(read_file("/proc/self/status"), "VmSize"));
+            mapped = std::to_string(parse_status_kb(read_text_file("/proc/self/status"), "VmSize"));
         } catch (const std::exception&) {
             // the message is still useful without the size
         }
@@ -266,45 +258,45 @@ void unlock_all_memory() {
 }
 
 std::size_t locked_memory_bytes() {
-    return parse_status_kb(read_file("/proc/self/status"), "VmLck");
+    return parse_status_kb(read_text_file("/proc/self/status"), "VmLck");
 }
 
 std::size_t parse_status_kb(std::string_view text, std::string_view field) {
     const std::string what = "/proc status field " + std::string(field);
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t eol = text.find('\n', pos);
-        std::string_view line =
-            text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-        pos = eol == std::string_view::npos ? text.size() : eol + 1;
-        if (line.size() <= field.size() || line.substr(0, field.size()) != field ||
-            line[field.size()] != ':') {
-            continue;
+    std::optional<std::string_view> found;
+    for_each_line(text, [&](std::string_view line) {
+        if (line.size() > field.size() && line.substr(0, field.size()) == field &&
+            line[field.size()] == ':') {
+            found = line;
         }
-        // "VmLck:\t     123 kB"
-        std::string_view rest = line.substr(field.size() + 1);
-        std::size_t start = rest.find_first_not_of(" \t");
-        if (start == std::string_view::npos) {
-            throw ParseError(what, line, "", "no value");
-        }
-        rest = rest.substr(start);
-        std::size_t kb = 0;
-        auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kb);
-        if (ec != std::errc() || end == rest.data()) {
-            throw ParseError(
-                what, line, rest.substr(0, rest.find_first_of(" \t")),
-                ec == std::errc::result_out_of_range ? "number too large" : "not a number");
-        }
-        std::string_view unit = rest.substr(static_cast<std::size_t>(end - rest.data()));
-        if (unit != " kB") {
-            throw ParseError(what, line, unit, "expected the unit \" kB\"");
-        }
-        if (kb > SIZE_MAX / 1024) {
-            throw ParseError(what, line, rest.substr(0, rest.find(' ')), "number too large");
-        }
-        return kb * 1024;
+        return !found;
+    });
+    if (!found) {
+        throw ParseError(what, field, field, "field not found");
     }
-    throw ParseError(what, field, field, "field not found");
+    const std::string_view line = *found;
+    // "VmLck:\t     123 kB"
+    std::string_view rest = line.substr(field.size() + 1);
+    std::size_t start = rest.find_first_not_of(" \t");
+    if (start == std::string_view::npos) {
+        throw ParseError(what, line, "", "no value");
+    }
+    rest = rest.substr(start);
+    std::size_t kb = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kb);
+    if (ec != std::errc() || end == rest.data()) {
+        throw ParseError(
+            what, line, rest.substr(0, rest.find_first_of(" \t")),
+            ec == std::errc::result_out_of_range ? "number too large" : "not a number");
+    }
+    std::string_view unit = rest.substr(static_cast<std::size_t>(end - rest.data()));
+    if (unit != " kB") {
+        throw ParseError(what, line, unit, "expected the unit \" kB\"");
+    }
+    if (kb > SIZE_MAX / 1024) {
+        throw ParseError(what, line, rest.substr(0, rest.find(' ')), "number too large");
+    }
+    return kb * 1024;
 }
 
 }  // namespace qc::core

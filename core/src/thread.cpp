@@ -7,14 +7,13 @@
 
 #include <array>
 #include <cerrno>
-#include <fstream>
 #include <future>
-#include <iterator>
 #include <memory>
 #include <system_error>
 #include <utility>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 
 namespace qc::core {
 
@@ -92,13 +91,7 @@ void check_thread_name(std::string_view name) {
 }
 
 CpuSet online_cpus() {
-    const char* path = "/sys/devices/system/cpu/online";
-    std::ifstream in(path);
-    if (!in) {
-        throw std::system_error(errno, std::generic_category(), std::string("open ") + path);
-    }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return CpuSet::parse_list(text);
+    return CpuSet::parse_list(read_text_file("/sys/devices/system/cpu/online"));
 }
 
 CpuSet allowed_cpus() {
