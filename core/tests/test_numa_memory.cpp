@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "drop_capability.hpp"
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/numa_memory.hpp"
 
@@ -241,20 +242,6 @@ ChildResult in_child(Fn&& fn) {
     return {WEXITSTATUS(status), msg};
 }
 
-bool drop_capability(int cap) {
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> data{};
-    if (::syscall(SYS_capget, &header, data.data()) != 0) {
-        return false;
-    }
-    const auto bit = 1u << (cap % 32);
-    auto& word = data[cap / 32];
-    word.effective &= ~bit;
-    word.permitted &= ~bit;
-    word.inheritable &= ~bit;
-    return ::syscall(SYS_capset, &header, data.data()) == 0;
-}
-
 TEST(NumaMemory, LockAllMemoryRaisesVmLck) {
     if (kAddressSanitizer) {
         GTEST_SKIP() << kAsanSkip;
@@ -296,7 +283,7 @@ TEST(NumaMemory, LockAllMemoryWithoutCapabilityOrLimitIsEperm) {
     }
     auto r = in_child([](std::string& msg) {
         rlimit zero{0, 0};
-        if (::setrlimit(RLIMIT_MEMLOCK, &zero) != 0 || !drop_capability(CAP_IPC_LOCK)) {
+        if (::setrlimit(RLIMIT_MEMLOCK, &zero) != 0 || !qc::test::drop_capability(CAP_IPC_LOCK)) {
             msg = "could not drop CAP_IPC_LOCK / RLIMIT_MEMLOCK";
             return 9;
         }
@@ -321,7 +308,7 @@ TEST(NumaMemory, LockAllMemoryOverTheLimitIsEnomem) {
     }
     auto r = in_child([](std::string& msg) {
         rlimit small{64 * 1024, 64 * 1024};
-        if (::setrlimit(RLIMIT_MEMLOCK, &small) != 0 || !drop_capability(CAP_IPC_LOCK)) {
+        if (::setrlimit(RLIMIT_MEMLOCK, &small) != 0 || !qc::test::drop_capability(CAP_IPC_LOCK)) {
             msg = "could not drop CAP_IPC_LOCK / lower RLIMIT_MEMLOCK";
             return 9;
         }

@@ -13,6 +13,7 @@
 #include <string>
 #include <system_error>
 
+#include "drop_capability.hpp"
 #include "quietcore/core/cancellation.hpp"
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/thread.hpp"
@@ -112,22 +113,6 @@ TEST(Thread, SchedFifoAsRoot) {
     EXPECT_EQ(prio, 10);
 }
 
-// Drops one capability from the effective, permitted and inheritable sets
-// of the calling process (raw capset: libcap is not a dependency).
-bool drop_capability(int cap) {
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> data{};
-    if (::syscall(SYS_capget, &header, data.data()) != 0) {
-        return false;
-    }
-    const auto bit = 1u << (cap % 32);
-    auto& word = data[cap / 32];
-    word.effective &= ~bit;
-    word.permitted &= ~bit;
-    word.inheritable &= ~bit;
-    return ::syscall(SYS_capset, &header, data.data()) == 0;
-}
-
 // The EPERM path for real: a forked child without CAP_SYS_NICE and with
 // RLIMIT_RTPRIO 0 asks for SCHED_FIFO; it sends the error text back.
 TEST(Thread, SchedFifoWithoutPrivilegeFailsWithClearError) {
@@ -138,7 +123,7 @@ TEST(Thread, SchedFifoWithoutPrivilegeFailsWithClearError) {
     if (pid == 0) {
         ::close(pipefd[0]);
         rlimit zero{0, 0};
-        if (::setrlimit(RLIMIT_RTPRIO, &zero) != 0 || !drop_capability(CAP_SYS_NICE)) {
+        if (::setrlimit(RLIMIT_RTPRIO, &zero) != 0 || !qc::test::drop_capability(CAP_SYS_NICE)) {
             ::_exit(3);
         }
         bool body_ran = false;
