@@ -37,6 +37,7 @@ void on_strict_signal(int signo, siginfo_t* info, void*) {
     StrictSlot& slot = tls_slot;
     std::atomic_signal_fence(std::memory_order_acquire);
     if (slot.mailbox != nullptr && slot.signo == signo) {
+        // The soft supervisor runs in this process (the marker's si_pid).
         const bool already_posted = info != nullptr && info->si_code == SI_QUEUE &&
                                     info->si_pid == getpid() &&
                                     info->si_value.sival_int == kRecordPostedMarker;
@@ -125,7 +126,7 @@ BreakMailbox* attached_strict_mailbox() noexcept {
     return tls_slot.mailbox;
 }
 
-bool signal_posted_break(pid_t tid, int signo) noexcept {
+bool signal_posted_break(pid_t tgid, pid_t tid, int signo) noexcept {
     siginfo_t info;
     std::memset(&info, 0, sizeof info);
     info.si_signo = signo;
@@ -133,7 +134,7 @@ bool signal_posted_break(pid_t tid, int signo) noexcept {
     info.si_pid = getpid();
     info.si_uid = getuid();
     info.si_value.sival_int = kRecordPostedMarker;
-    return syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, signo, &info) == 0;
+    return syscall(SYS_rt_tgsigqueueinfo, tgid, tid, signo, &info) == 0;
 }
 
 }  // namespace qc::isolation

@@ -97,7 +97,7 @@ TEST(StrictSignal, ARecordPostedBeforeTheSignalIsKeptAndNotCountedTwice) {
         posted.cause = BreakCause::syscall;
         posted.syscall_nr = 39;
         mailbox.post(posted);  // as the soft supervisor does
-        ASSERT_TRUE(signal_posted_break(gettid(), SIGUSR1)) << errno;
+        ASSERT_TRUE(signal_posted_break(getpid(), gettid(), SIGUSR1)) << errno;
         EXPECT_EQ(mailbox.coalesced(), 0u);
         // A plain signal is a break of its own, hence coalesced.
         ASSERT_EQ(pthread_kill(pthread_self(), SIGUSR1), 0);

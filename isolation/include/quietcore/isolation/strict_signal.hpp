@@ -44,8 +44,8 @@ void detach_strict_signal() noexcept;
 BreakMailbox* attached_strict_mailbox() noexcept;
 
 // For a poster that has already post()ed the record (the soft supervisor):
-// sends `signo` to thread `tid` of this process, marked so the handler does
+// sends `signo` to thread `tid` of process `tgid`, marked so the handler does
 // not post again. Async-signal-safe; false (errno set) if the kernel refused.
-bool signal_posted_break(pid_t tid, int signo) noexcept;
+bool signal_posted_break(pid_t tgid, pid_t tid, int signo) noexcept;
 
 }  // namespace qc::isolation
