@@ -12,6 +12,7 @@
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/isolation_plan.hpp"
 #include "quietcore/core/signals.hpp"
+#include "quietcore/core/text_file.hpp"
 
 namespace qc::isolation {
 
@@ -122,14 +123,15 @@ void EntryPoller::watch(std::shared_ptr<MonitoredThread> thread, int cpu) {
     w->status_path = task + "/status";
     w->stat_path = task + "/stat";
     w->cpu = cpu;
-    const std::string status = read_proc_file(w->status_path);
+    const std::string status = core::read_text_file(w->status_path);
     w->nonvoluntary = parse_status_number(status, "nonvoluntary_ctxt_switches");
     w->allowed = parse_status_cpus_allowed(status);
-    w->processor = parse_stat_processor(read_proc_file(w->stat_path));
-    w->irqs = column(parse_interrupts(read_proc_file(options_.proc_root + "/interrupts")), cpu);
+    w->processor = parse_stat_processor(core::read_text_file(w->stat_path));
+    w->irqs =
+        column(parse_interrupts(core::read_text_file(options_.proc_root + "/interrupts")), cpu);
     if (options_.softirqs) {
         w->softirqs =
-            column(parse_interrupts(read_proc_file(options_.proc_root + "/softirqs")), cpu);
+            column(parse_interrupts(core::read_text_file(options_.proc_root + "/softirqs")), cpu);
     }
     w->thread = std::move(thread);
     std::lock_guard lock(mutex_);
@@ -170,10 +172,10 @@ void EntryPoller::observe(Watched& w, EntryObservation obs) {
 void EntryPoller::poll_thread(Watched& w, const InterruptTable* irqs,
                               const InterruptTable* softirqs, std::uint64_t now) {
     const pid_t tid = w.thread->tid();
-    const std::string status = read_proc_file(w.status_path);
+    const std::string status = core::read_text_file(w.status_path);
     const std::uint64_t nonvoluntary = parse_status_number(status, "nonvoluntary_ctxt_switches");
     const core::CpuSet allowed = parse_status_cpus_allowed(status);
-    const int processor = parse_stat_processor(read_proc_file(w.stat_path));
+    const int processor = parse_stat_processor(core::read_text_file(w.stat_path));
 
     if (nonvoluntary > w.nonvoluntary) {
         observe(w, {now, tid, BreakCause::preemption, w.cpu, "", nonvoluntary - w.nonvoluntary});
@@ -222,9 +224,9 @@ void EntryPoller::poll_once() {
     }
     std::optional<InterruptTable> irqs, softirqs;
     try {
-        irqs = parse_interrupts(read_proc_file(options_.proc_root + "/interrupts"));
+        irqs = parse_interrupts(core::read_text_file(options_.proc_root + "/interrupts"));
         if (options_.softirqs) {
-            softirqs = parse_interrupts(read_proc_file(options_.proc_root + "/softirqs"));
+            softirqs = parse_interrupts(core::read_text_file(options_.proc_root + "/softirqs"));
         }
     } catch (const core::Error&) {
         std::lock_guard lock(mutex_);

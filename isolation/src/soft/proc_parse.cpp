@@ -210,30 +210,4 @@ int parse_stat_processor(std::string_view stat_text) {
     return *cpu;
 }
 
-std::string read_proc_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        throw core::Error("cannot open " + path + ": " + std::strerror(errno));
-    }
-    std::string text;
-    char chunk[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int saved = errno;
-            ::close(fd);
-            throw core::Error("cannot read " + path + ": " + std::strerror(saved));
-        }
-        if (n == 0) {
-            break;
-        }
-        text.append(chunk, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return text;
-}
-
 }  // namespace qc::isolation

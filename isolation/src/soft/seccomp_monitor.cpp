@@ -18,6 +18,7 @@
 
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/signals.hpp"
+#include "quietcore/core/text_file.hpp"
 #include "quietcore/isolation/soft_proc_parse.hpp"
 
 namespace qc::isolation {
@@ -39,7 +40,7 @@ std::uint64_t monotonic_ns() noexcept {
 pid_t tgid_of(pid_t tid) {
     try {
         return static_cast<pid_t>(parse_status_number(
-            read_proc_file("/proc/" + std::to_string(tid) + "/status"), "Tgid"));
+            core::read_text_file("/proc/" + std::to_string(tid) + "/status"), "Tgid"));
     } catch (const core::Error&) {
         return 0;  // gone already: it cannot be signalled anyway
     }

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "quietcore/core/text_file.hpp"
 #include "quietcore/isolation/seccomp_monitor.hpp"
 #include "quietcore/isolation/soft_proc_parse.hpp"
 
@@ -74,7 +75,8 @@ inline bool wait_until(const std::function<bool()>& done,
 
 // True when `signo` is pending on thread `tid` of this process (SigPnd).
 inline bool thread_signal_pending(pid_t tid, int signo) {
-    const std::string status = read_proc_file("/proc/self/task/" + std::to_string(tid) + "/status");
+    const std::string status =
+        core::read_text_file("/proc/self/task/" + std::to_string(tid) + "/status");
     const auto pos = status.find("SigPnd:");
     if (pos == std::string::npos) {
         return false;

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "quietcore/core/isolation_plan.hpp"
+#include "quietcore/core/text_file.hpp"
 #include "quietcore/core/thread.hpp"
 #include "quietcore/isolation/entry_poller.hpp"
 #include "soft_test_support.hpp"
@@ -59,7 +60,7 @@ class SleepingThread {
     }
     char state() const {
         const std::string stat =
-            read_proc_file("/proc/self/task/" + std::to_string(tid_.load()) + "/stat");
+            core::read_text_file("/proc/self/task/" + std::to_string(tid_.load()) + "/stat");
         return stat[stat.rfind(')') + 2];
     }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 #include "quietcore/isolation/entry_poller.hpp"
 #include "quietcore/isolation/soft_proc_parse.hpp"
 
@@ -149,13 +150,13 @@ TEST(ParseStat, TooShortOrBad) {
 }
 
 TEST(ParseLive, ThisMachinesFilesParse) {
-    const InterruptTable t = parse_interrupts(read_proc_file("/proc/interrupts"));
+    const InterruptTable t = parse_interrupts(core::read_text_file("/proc/interrupts"));
     EXPECT_FALSE(t.cpus.empty());
     EXPECT_FALSE(t.rows.empty());
-    const std::string status = read_proc_file("/proc/self/status");
+    const std::string status = core::read_text_file("/proc/self/status");
     EXPECT_EQ(parse_status_number(status, "Tgid"), static_cast<std::uint64_t>(::getpid()));
-    EXPECT_GE(parse_stat_processor(read_proc_file("/proc/self/stat")), 0);
-    EXPECT_THROW(read_proc_file("/proc/self/no-such-file"), core::Error);
+    EXPECT_GE(parse_stat_processor(core::read_text_file("/proc/self/stat")), 0);
+    EXPECT_THROW(core::read_text_file("/proc/self/no-such-file"), core::Error);
 }
 
 TEST(IrqName, PacksIntoTheVectorField) {

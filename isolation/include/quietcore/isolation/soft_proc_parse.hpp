@@ -47,8 +47,4 @@ core::CpuSet parse_status_cpus_allowed(std::string_view status_text);
 // command name in field 2 may contain spaces and ')'.
 int parse_stat_processor(std::string_view stat_text);
 
-// Whole small file (/proc, /sys) as text; throws qc::core::Error naming the
-// path and errno's text when it cannot be read.
-std::string read_proc_file(const std::string& path);
-
 }  // namespace qc::isolation
