@@ -1,8 +1,10 @@
 // qc-monitor: the operator's view of a quietcore machine. Subcommands:
-//   plan   propose worker / housekeeping CPUs and explain the choice
+//   plan          propose worker / housekeeping CPUs and explain the choice
+//   capabilities  what the kernel offers for isolation, the back end used
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "capabilities_command.hpp"
 #include "exit_codes.hpp"
 #include "plan_command.hpp"
 
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
 
     qc::monitor::PlanOptions plan_options;
     CLI::App* plan = qc::monitor::add_plan_command(app, plan_options);
+    qc::monitor::CapabilitiesOptions caps_options;
+    CLI::App* caps = qc::monitor::add_capabilities_command(app, caps_options);
 
     try {
         app.parse(argc, argv);
@@ -24,6 +28,9 @@ int main(int argc, char** argv) {
 
     if (plan->parsed()) {
         return qc::monitor::run_plan(plan_options, std::cout, std::cerr);
+    }
+    if (caps->parsed()) {
+        return qc::monitor::run_capabilities(caps_options, std::cout, std::cerr);
     }
     return qc::monitor::kExitUsage;
 }
