@@ -26,6 +26,8 @@ PACKAGES=(
     nlohmann-json3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
     # test tools
     python3 util-linux procps iproute2
+    # jitter peers and pictures (qc-jitter, bench/compare-jitter)
+    rt-tests gnuplot-nox
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
