@@ -12,6 +12,7 @@
 #include <exception>
 
 #include "child_launch.hpp"
+#include "quietcore/core/monotonic_clock.hpp"
 #include "quietcore/core/signals.hpp"
 #include "quietcore/core/thread.hpp"
 #include "quietcore/isolation/entry_poller.hpp"
@@ -19,16 +20,11 @@
 
 namespace qc::isolate {
 
+using core::monotonic_ns;
+
 namespace {
 
 using isolation::BreakCause;
-
-std::uint64_t monotonic_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 // Housekeeping threads (supervisor, poller) stay off the command's CPU.
 void move_off(unsigned cpu) {

@@ -11,19 +11,15 @@
 
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/isolation_plan.hpp"
+#include "quietcore/core/monotonic_clock.hpp"
 #include "quietcore/core/signals.hpp"
 #include "quietcore/core/text_file.hpp"
 
 namespace qc::isolation {
 
-namespace {
+using core::monotonic_ns;
 
-std::uint64_t monotonic_ns() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
+namespace {
 
 std::map<std::string, std::uint64_t> column(const InterruptTable& table, int cpu) {
     std::map<std::string, std::uint64_t> counts;

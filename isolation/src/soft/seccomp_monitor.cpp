@@ -17,20 +17,16 @@
 #include <system_error>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/monotonic_clock.hpp"
 #include "quietcore/core/signals.hpp"
 #include "quietcore/core/text_file.hpp"
 #include "quietcore/isolation/soft_proc_parse.hpp"
 
 namespace qc::isolation {
 
-namespace {
+using core::monotonic_ns;
 
-std::uint64_t monotonic_ns() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
+namespace {
 
 [[noreturn]] void throw_errno(const char* what) {
     throw std::system_error(errno, std::generic_category(),
