@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "drop_capability.hpp"
+#include "error_of.hpp"
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/numa_memory.hpp"
 
@@ -33,15 +34,7 @@ const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
         << "\"" << (haystack) << "\" does not contain \"" << (needle) << "\""
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using qc::test::error_of;
 
 // Independent of the library: the node the kernel reports for one address.
 int kernel_node_of(const void* addr) {

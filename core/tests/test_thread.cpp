@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "drop_capability.hpp"
+#include "error_of.hpp"
 #include "quietcore/core/cancellation.hpp"
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/thread.hpp"
@@ -28,15 +29,7 @@ std::string read_comm(pid_t tid) {
     return name;
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using qc::test::error_of;
 
 #define EXPECT_CONTAINS(haystack, needle)                            \
     EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
