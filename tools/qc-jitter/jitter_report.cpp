@@ -85,6 +85,7 @@ nlohmann::json to_json(const Options& options, const RunResult& result) {
     return {{"tool", "qc-jitter"},
             {"schema", 1},
             {"duration_s", options.duration_s},
+            {"start_monotonic_ns", result.start_monotonic_ns},
             {"threshold_ns", options.jitter.threshold_ns},
             {"counter",
              {{"name", std::string(core::CycleCounter::name())},

@@ -1,7 +1,9 @@
 // qc-jitter's outputs: the JSON and the readable table.
 //
 // JSON schema 1 (stable names; times in ns, integers unless noted):
-// {"tool": "qc-jitter", "schema": 1, "duration_s": float, "threshold_ns",
+// {"tool": "qc-jitter", "schema": 1, "duration_s": float,
+//  "start_monotonic_ns" (CLOCK_MONOTONIC when the run started; add a record's
+//  start_ns to place it on the system clock), "threshold_ns",
 //  "counter": {"name": "tsc"|"cntvct_el0", "hz": float, "calibration_error": float},
 //  "cpus": [{"cpu", "loops", "loop_cost_ns" (minimum delta), "min_ns", "mean_ns": float,
 //            "p50_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns",

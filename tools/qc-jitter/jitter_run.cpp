@@ -10,6 +10,7 @@
 
 #include "isolation_session.hpp"
 #include "proc_deltas.hpp"
+#include "quietcore/core/monotonic_clock.hpp"
 #include "quietcore/core/numa_memory.hpp"
 #include "quietcore/core/thread.hpp"
 
@@ -198,10 +199,11 @@ RunResult run_jitter(const Options& options) {
     }
     const auto duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>(options.duration_s));
-    const std::uint64_t start =
-        CycleCounter::read() +
-        converter.to_cycles(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(kStartLead).count());
+    const auto lead_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(kStartLead).count();
+    const std::uint64_t start = CycleCounter::read() + converter.to_cycles(lead_ns);
+    // Read right after the counter, so records can be placed on the system's
+    // clock (beside traces, other tools, the kernel's break records).
+    result.start_monotonic_ns = core::monotonic_ns() + static_cast<std::uint64_t>(lead_ns);
     shared.end_tick = start + converter.to_cycles(static_cast<std::uint64_t>(duration.count()));
     shared.start_tick.store(start, std::memory_order_release);
     std::this_thread::sleep_for(kStartLead + duration);

@@ -32,6 +32,7 @@ struct CpuResult {
 
 struct RunResult {
     core::CycleCalibration calibration;
+    std::uint64_t start_monotonic_ns = 0;  // CLOCK_MONOTONIC at the run's start cycle
     std::vector<CpuResult> cpus;
 };
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 TOOL = sys.argv[1]
 failures = []
@@ -36,16 +37,22 @@ def check_run():
     cpu = 1 if 1 in cpus else min(cpus)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "out.json")
+        before_ns = time.monotonic_ns()
         r = run(["--cpu-list", str(cpu), "--duration", "0.5", "--threshold", "5000",
                  "--max-records", "50", "--json", path])
         check(r.returncode == 0, f"run exit {r.returncode}: {r.stderr}")
         if r.returncode != 0:
             return
+        after_ns = time.monotonic_ns()
         check("loop cost (ns)" in r.stdout and "p99.99 (ns)" in r.stdout, "table printed")
         with open(path) as f:
             d = json.load(f)
     check(d["tool"] == "qc-jitter" and d["schema"] == 1, "tool and schema")
     check(d["duration_s"] == 0.5 and d["threshold_ns"] == 5000, "duration and threshold echoed")
+    # Python's monotonic clock is CLOCK_MONOTONIC: the run began after we
+    # started the tool and its 0.5 s ended before it exited.
+    check(before_ns < d["start_monotonic_ns"] < after_ns - 0.5e9,
+          "start_monotonic_ns within the tool's lifetime on CLOCK_MONOTONIC")
     check(d["counter"]["hz"] > 0 and d["counter"]["name"], "counter")
     check(len(d["cpus"]) == 1 and d["cpus"][0]["cpu"] == cpu, "one entry for the CPU")
     c = d["cpus"][0]
@@ -82,6 +89,7 @@ def check_isolate():
     cpu = 1 if 1 in cpus else min(cpus)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "out.json")
+        before_ns = time.monotonic_ns()
         r = run(["--cpu-list", str(cpu), "--duration", "0.3", "--isolate", "--quiet",
                  "--json", path])
         check(r.returncode == 0, f"--isolate exit {r.returncode}: {r.stderr}")
