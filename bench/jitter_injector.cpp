@@ -5,7 +5,10 @@
 // preempting any normal-priority thread on that CPU. At exit it prints the
 // truth a measuring tool must find, as one JSON object on stdout:
 //   {"period_us","spin_us","wakeups","spun_ns_total","late_wakeups",
-//    "max_wake_latency_ns","duration_s"}
+//    "max_wake_latency_ns","duration_s",
+//    "spins": [[woke_ns, end_ns], ...] (CLOCK_MONOTONIC, one per wake-up)}
+// The spins let a checker match a tool's timestamped gaps to the injector's
+// and leave out gaps the machine made on its own.
 // Exit codes: 0 ok, 2 bad flag/value, 3 SCHED_FIFO refused (not root / no
 // RLIMIT_RTPRIO), so tests can tell "skip" from "broken".
 #include <time.h>
@@ -17,6 +20,8 @@
 #include <exception>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "quietcore/core/error.hpp"
 #include "quietcore/core/numa_memory.hpp"
@@ -45,6 +50,7 @@ struct Truth {
     std::uint64_t spun_ns_total = 0;
     std::uint64_t late_wakeups = 0;
     std::int64_t max_wake_latency_ns = 0;
+    std::vector<std::pair<std::int64_t, std::int64_t>> spins;  // [woke, end] ns
 };
 
 std::int64_t now_ns() {
@@ -93,6 +99,8 @@ Truth inject(const Options& o) {
     const std::int64_t spin_ns = static_cast<std::int64_t>(o.spin_us) * 1000;
     const std::int64_t start = now_ns();
     const std::int64_t end = start + static_cast<std::int64_t>(o.duration_s * 1e9);
+    // Reserved up front: no allocation between wake-ups.
+    t.spins.reserve(static_cast<std::size_t>((end - start) / period_ns) + 1);
     for (std::int64_t target = start + period_ns; target + spin_ns <= end;) {
         sleep_until(target);
         const std::int64_t woke = now_ns();
@@ -101,6 +109,7 @@ Truth inject(const Options& o) {
             now = now_ns();
         }
         ++t.wakeups;
+        t.spins.emplace_back(woke, now);
         t.spun_ns_total += static_cast<std::uint64_t>(now - woke);
         const std::int64_t latency = woke - target;
         t.max_wake_latency_ns = std::max(t.max_wake_latency_ns, latency);
@@ -156,11 +165,17 @@ int main(int argc, char** argv) {
     const Truth t = inject(o);
     std::printf(
         "{\"period_us\": %llu, \"spin_us\": %llu, \"wakeups\": %llu, \"spun_ns_total\": %llu, "
-        "\"late_wakeups\": %llu, \"max_wake_latency_ns\": %lld, \"duration_s\": %.6f}\n",
+        "\"late_wakeups\": %llu, \"max_wake_latency_ns\": %lld, \"duration_s\": %.6f, "
+        "\"spins\": [",
         static_cast<unsigned long long>(o.period_us), static_cast<unsigned long long>(o.spin_us),
         static_cast<unsigned long long>(t.wakeups),
         static_cast<unsigned long long>(t.spun_ns_total),
         static_cast<unsigned long long>(t.late_wakeups),
         static_cast<long long>(t.max_wake_latency_ns), o.duration_s);
+    for (std::size_t i = 0; i < t.spins.size(); ++i) {
+        std::printf("%s[%lld, %lld]", i == 0 ? "" : ", ", static_cast<long long>(t.spins[i].first),
+                    static_cast<long long>(t.spins[i].second));
+    }
+    std::printf("]}\n");
     return kExitOk;
 }

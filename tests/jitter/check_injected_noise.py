@@ -73,6 +73,18 @@ def main(argv):
     failures = []
     if truth["wakeups"] == 0:
         failures.append("injector never woke")
+    # On CLOCK_MONOTONIC each spin must fall in one recorded gap, and such a
+    # gap can be no shorter than the spin it holds.
+    spins = tr.spins_in_run(truth, result["start_monotonic_ns"], result["duration_s"])
+    injected, other = tr.split_records(result, cpu, spins)
+    print(f"{len(injected)} recorded gaps hold one of the {len(spins)} spins; "
+          f"{len(other)} other gaps")
+    if cpu["records_dropped"] == 0 and tr.relative_error(len(injected), len(spins)) > LOOSE:
+        failures.append(f"{len(injected)} gaps matched to {len(spins)} spins")
+    shortest_spin = min((b - a for a, b in spins), default=0)
+    if injected and min(injected) < shortest_spin * (1 - 1e-3):
+        failures.append(f"a gap holding a spin is {min(injected)} ns, shorter than "
+                        f"the shortest spin {shortest_spin} ns")
     if count_err > LOOSE:
         failures.append(f"interruptions {count_err:.1%} off the truth (bound {LOOSE:.0%})")
     # stolen_ns is, by the schema, the sum over the recorded gaps of
