@@ -1,6 +1,8 @@
-// --isolate: the measuring threads enter soft isolation (isolation/'s soft
-// back end, StrictMode::log so an entry is counted, never fatal) and the run
-// reports what entered the kernel on them, by cause.
+// --isolate: the measuring threads enter isolation with StrictMode::log (an
+// entry is counted, never fatal) and the run reports what entered the kernel
+// on them, by cause. On a kernel with the task-isolation patch that is the
+// kernel back end (persistent mode; the kernel counts breaks in
+// /proc/<pid>/task/<tid>/task_isolation); elsewhere the soft back end.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "quietcore/isolation/backend.hpp"
 #include "quietcore/isolation/break_mailbox.hpp"
@@ -32,16 +35,21 @@ class IsolationSupervision {
     IsolationSupervision(const IsolationSupervision&) = delete;
     IsolationSupervision& operator=(const IsolationSupervision&) = delete;
 
-    isolation::Backend& backend() noexcept { return *backend_; }
-    // Kernel entries of thread `tid` so far: its syscalls (supervisor) and
-    // the poller's observations (interrupts, preemptions, migrations).
+    // "kernel" or "soft".
+    std::string_view backend_name() const noexcept { return kernel_ ? "kernel" : "soft"; }
+    // A back end for one worker: its own kernel back end, or the shared soft one.
+    isolation::Backend& backend_for_worker(std::unique_ptr<isolation::Backend>& owned);
+    // Kernel entries of thread `tid` so far, by cause: the kernel's counts,
+    // or (soft) its syscalls (supervisor) and the poller's observations
+    // (interrupts, preemptions, migrations).
     BreakCounts breaks(pid_t tid) const;
-    void poll_once() { poller_.poll_once(); }
+    void poll_once();
 
   private:
-    isolation::SoftSupervisor supervisor_;
-    isolation::EntryPoller poller_;
-    std::unique_ptr<isolation::Backend> backend_;
+    bool kernel_;
+    std::unique_ptr<isolation::SoftSupervisor> supervisor_;
+    std::unique_ptr<isolation::EntryPoller> poller_;
+    std::unique_ptr<isolation::Backend> soft_backend_;
 };
 
 // One worker's isolation; enter() and leave() run on the worker.
@@ -58,6 +66,8 @@ class IsolationSession {
   private:
     IsolationSupervision& supervision_;
     unsigned cpu_;
+    std::unique_ptr<isolation::Backend> owned_backend_;
+    isolation::Backend* backend_ = nullptr;
     isolation::BreakMailbox mailbox_;
     bool entered_ = false;
     std::string error_;

@@ -82,16 +82,20 @@ nlohmann::json to_json(const Options& options, const RunResult& result) {
     for (const CpuResult& r : result.cpus) {
         cpus.push_back(cpu_json(r));
     }
-    return {{"tool", "qc-jitter"},
-            {"schema", 1},
-            {"duration_s", options.duration_s},
-            {"start_monotonic_ns", result.start_monotonic_ns},
-            {"threshold_ns", options.jitter.threshold_ns},
-            {"counter",
-             {{"name", std::string(core::CycleCounter::name())},
-              {"hz", result.calibration.hz()},
-              {"calibration_error", result.calibration.relative_error}}},
-            {"cpus", cpus}};
+    nlohmann::json out = {{"tool", "qc-jitter"},
+                          {"schema", 1},
+                          {"duration_s", options.duration_s},
+                          {"start_monotonic_ns", result.start_monotonic_ns},
+                          {"threshold_ns", options.jitter.threshold_ns},
+                          {"counter",
+                           {{"name", std::string(core::CycleCounter::name())},
+                            {"hz", result.calibration.hz()},
+                            {"calibration_error", result.calibration.relative_error}}},
+                          {"cpus", cpus}};
+    if (!result.isolation_backend.empty()) {
+        out["isolation_backend"] = result.isolation_backend;
+    }
+    return out;
 }
 
 void print_table(const Options& options, const RunResult& result, std::ostream& out) {

@@ -4,6 +4,7 @@
 // {"tool": "qc-jitter", "schema": 1, "duration_s": float,
 //  "start_monotonic_ns" (CLOCK_MONOTONIC when the run started; add a record's
 //  start_ns to place it on the system clock), "threshold_ns",
+//  "isolation_backend": "kernel"|"soft" (only with --isolate),
 //  "counter": {"name": "tsc"|"cntvct_el0", "hz": float, "calibration_error": float},
 //  "cpus": [{"cpu", "loops", "loop_cost_ns" (minimum delta), "min_ns", "mean_ns": float,
 //            "p50_ns", "p99_ns", "p999_ns", "p9999_ns", "max_ns",

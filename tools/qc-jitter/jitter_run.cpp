@@ -133,6 +133,7 @@ RunResult run_jitter(const Options& options) {
     std::optional<IsolationSupervision> supervision;
     if (options.isolate) {
         supervision.emplace();
+        result.isolation_backend = supervision->backend_name();
     }
     Shared shared;
     std::vector<std::unique_ptr<Worker>> workers;

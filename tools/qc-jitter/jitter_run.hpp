@@ -33,6 +33,7 @@ struct CpuResult {
 struct RunResult {
     core::CycleCalibration calibration;
     std::uint64_t start_monotonic_ns = 0;  // CLOCK_MONOTONIC at the run's start cycle
+    std::string isolation_backend;         // --isolate: "kernel" or "soft"; else empty
     std::vector<CpuResult> cpus;
 };
 

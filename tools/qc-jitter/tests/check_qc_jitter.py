@@ -89,7 +89,6 @@ def check_isolate():
     cpu = 1 if 1 in cpus else min(cpus)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "out.json")
-        before_ns = time.monotonic_ns()
         r = run(["--cpu-list", str(cpu), "--duration", "0.3", "--isolate", "--quiet",
                  "--json", path])
         check(r.returncode == 0, f"--isolate exit {r.returncode}: {r.stderr}")
@@ -97,7 +96,12 @@ def check_isolate():
             return
         check(r.stdout == "", "--quiet prints no table")
         with open(path) as f:
-            c = json.load(f)["cpus"][0]
+            d = json.load(f)
+    c = d["cpus"][0]
+    # The kernel back end exactly when the kernel has the patch's /proc file.
+    patched = os.path.exists(f"/proc/self/task/{os.getpid()}/task_isolation")
+    check(d.get("isolation_backend") == ("kernel" if patched else "soft"),
+          f"isolation_backend {d.get('isolation_backend')} (patched kernel: {patched})")
     b = c["attribution"].get("isolation_breaks")
     check(isinstance(b, dict), "isolation_breaks present with --isolate")
     if isinstance(b, dict):
