@@ -28,6 +28,9 @@ PACKAGES=(
     python3 util-linux procps iproute2
     # jitter peers and pictures (qc-jitter, bench/compare-jitter)
     rt-tests gnuplot-nox
+    # kernel/: build the task-isolation kernel and boot it (kernel/vm/)
+    linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils
+    busybox-static qemu-system-x86
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
