@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ti_page_fault: in STRICT mode, touching a fresh (never touched, so not
+ * populated) anonymous page faults: isolation ends with cause PAGE_FAULT,
+ * fault_address the touched address, and the chosen signal. On x86_64 also
+ * an exception (int3, #BP) ends it with cause EXCEPTION, vector 3.
+ */
+#include "ti_common.h"
+
+#define CPU 1
+#define OFFSET 0x48 /* not page-aligned, so an aligned report is caught */
+
+static void case_fault(void* arg) {
+    (void)arg;
+    const unsigned flags = TI_ISO_STRICT_SIG(SIGUSR1);
+    ti_need_isolated_cpu(CPU);
+    ti_pin_self(CPU);
+    ti_catch(SIGUSR1);
+    ti_lock_memory(); /* MCL_CURRENT only: the mapping below stays unpopulated */
+    const long page = sysconf(_SC_PAGESIZE);
+    char* p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        ti_bail("mmap: %s", strerror(errno));
+    volatile char* target = p + OFFSET;
+    ti_isolate_or_bail(flags);
+
+    *target = 42; /* the page fault */
+    ti_spin_for_signal(SIGUSR1, 2000000000ULL);
+    const int hits = ti_hits(SIGUSR1);
+    const long flags_after = ti_get();
+    struct ti_break brk;
+    const long brc = ti_get_break(&brk);
+    if (flags_after > 0)
+        ti_set(0);
+    ti_diag("touched %p (page %p)", (void*)target, (void*)p);
+    ti_diag_break("break record", &brk);
+
+    ti_ok(hits == 1, "SIGUSR1 delivered after the first touch of a fresh page (%d)", hits);
+    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_PAGE_FAULT &&
+              brk.fault_address == (uint64_t)(uintptr_t)target,
+          "GET_BREAK: cause PAGE_FAULT (got %s), fault_address %p (got %#llx%s)",
+          ti_cause_name(brk.cause), (void*)target, (unsigned long long)brk.fault_address,
+          brk.fault_address == (uint64_t)(uintptr_t)p ? ", the page start" : "");
+    ti_ok(brk.cpu == CPU && brk.count == 1, "GET_BREAK: cpu %d (got %d), count 1 (got %llu)", CPU,
+          brk.cpu, (unsigned long long)brk.count);
+    ti_ok(*target == 42 && flags_after == 0,
+          "the write landed (%d) and isolation ended (flags %ld)", *target, flags_after);
+    munmap(p, (size_t)page);
+}
+
+static void case_exception(void* arg) {
+    (void)arg;
+#if defined(__x86_64__)
+    const unsigned flags = TI_ISO_STRICT_SIG(SIGUSR1);
+    ti_need_isolated_cpu(CPU);
+    ti_pin_self(CPU);
+    ti_catch(SIGUSR1);
+    ti_catch(SIGTRAP);
+    ti_lock_memory();
+    ti_isolate_or_bail(flags);
+
+    __asm__ __volatile__("int3" ::: "memory"); /* #BP: a trap, returns after it */
+    ti_spin_for_signal(SIGUSR1, 2000000000ULL);
+    const int usr1 = ti_hits(SIGUSR1), trap = ti_hits(SIGTRAP);
+    const long flags_after = ti_get();
+    struct ti_break brk;
+    const long brc = ti_get_break(&brk);
+    if (flags_after > 0)
+        ti_set(0);
+    ti_diag_break("break record", &brk);
+    ti_ok(usr1 == 1 && trap == 1, "int3: SIGTRAP (%d) and the STRICT SIGUSR1 (%d) delivered", trap,
+          usr1);
+    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_EXCEPTION && brk.vector == 3,
+          "GET_BREAK: cause EXCEPTION (got %s), vector 3 (int3 trap; got %u)",
+          ti_cause_name(brk.cause), brk.vector);
+    ti_ok(brk.cpu == CPU && flags_after == 0,
+          "GET_BREAK: cpu %d (got %d); isolation ended (flags %ld)", CPU, brk.cpu, flags_after);
+#else
+    ti_point(1, "x86_64 only (int3)", "int3: SIGTRAP and the STRICT signal");
+    ti_point(1, "x86_64 only (int3)", "GET_BREAK: cause EXCEPTION");
+    ti_point(1, "x86_64 only (int3)", "GET_BREAK: cpu");
+#endif
+}
+
+int main(void) {
+    ti_init(7);
+    ti_case("page fault", 4, 60, case_fault, NULL);
+    ti_case("exception", 3, 60, case_exception, NULL);
+    return ti_done();
+}
