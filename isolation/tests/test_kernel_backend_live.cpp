@@ -62,10 +62,12 @@ void on_cpu(unsigned cpu, Body body) {
     t.join();
 }
 
-TEST(KernelBackendLive, StrictSyscallPostsTheSyscallAndEndsIsolation) {
-    SKIP_UNLESS_LIVE();
+// On the isolated CPU: isolate through IsolatedThread (STRICT, SIGUSR1, stop
+// policy), run `kernel_entry`, poll until the break stops the worker. The
+// first break's record; `stopped` says whether the policy stopped it.
+template <typename Entry>
+BreakRecord break_of(Entry kernel_entry, bool& stopped) {
     BreakRecord got;
-    bool broke = false;
     on_cpu(kIsolatedCpu, [&] {
         auto backend = make_kernel_backend();
         core::SpscRing<IsolationEvent> events(64);
@@ -74,14 +76,21 @@ TEST(KernelBackendLive, StrictSyscallPostsTheSyscallAndEndsIsolation) {
         IsolatedThread iso(*backend, IsolationRequest{}, policy, events);
         ASSERT_TRUE(iso.start()) << iso.last_error();
         ASSERT_EQ(iso.state(), IsolationState::isolated);
-        ::syscall(SYS_getppid);  // a kernel entry: STRICT sends SIGUSR1
+        kernel_entry();
         for (int i = 0; i < 100'000'000 && iso.poll(); ++i) {
         }
-        broke = iso.state() == IsolationState::stopped;
+        stopped = iso.state() == IsolationState::stopped;
         got = first_break(events);
         iso.leave();
     });
-    ASSERT_TRUE(broke);
+    return got;
+}
+
+TEST(KernelBackendLive, StrictSyscallPostsTheSyscallAndEndsIsolation) {
+    SKIP_UNLESS_LIVE();
+    bool stopped = false;
+    const BreakRecord got = break_of([] { ::syscall(SYS_getppid); }, stopped);
+    ASSERT_TRUE(stopped);
     EXPECT_EQ(got.cause, BreakCause::syscall);
     EXPECT_EQ(got.syscall_nr, SYS_getppid);
     EXPECT_EQ(got.cpu, static_cast<std::int32_t>(kIsolatedCpu));
@@ -92,21 +101,11 @@ TEST(KernelBackendLive, PageFaultIsPostedWithItsAddress) {
     SKIP_UNLESS_LIVE();
     void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ASSERT_NE(page, MAP_FAILED);
-    BreakRecord got;
-    on_cpu(kIsolatedCpu, [&] {
-        auto backend = make_kernel_backend();
-        core::SpscRing<IsolationEvent> events(64);
-        IsolationPolicy policy;
-        policy.after_break = BreakPolicy::stop;
-        IsolatedThread iso(*backend, IsolationRequest{}, policy, events);
-        ASSERT_TRUE(iso.start()) << iso.last_error();
-        *static_cast<volatile char*>(page) = 1;  // first touch: a page fault
-        for (int i = 0; i < 100'000'000 && iso.poll(); ++i) {
-        }
-        got = first_break(events);
-        iso.leave();
-    });
+    bool stopped = false;
+    // First touch: a page fault.
+    const BreakRecord got = break_of([&] { *static_cast<volatile char*>(page) = 1; }, stopped);
     ::munmap(page, 4096);
+    EXPECT_TRUE(stopped);
     EXPECT_EQ(got.cause, BreakCause::page_fault);
     EXPECT_EQ(got.address, reinterpret_cast<std::uint64_t>(page));
 }
