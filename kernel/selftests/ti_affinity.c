@@ -44,27 +44,21 @@ static void run(void* arg) {
     ti_isolate_or_bail(flags);
 
     atomic_store(&g_isolated, 1);
-    ti_spin_for_signal(SIGUSR1, 20000000000ULL);
-    const int hits = ti_hits(SIGUSR1);
-    const long flags_after = ti_get();
-    struct ti_break brk;
-    const long brc = ti_get_break(&brk);
-    if (flags_after > 0)
-        ti_set(0);
+    const struct ti_outcome o = ti_await_break(SIGUSR1, 20000000000ULL);
     const int cpu_now = sched_getcpu();
     ti_join(t, &g_done, 20000);
     ti_diag("helper on CPU %d: sched_setaffinity(%d, {1,2}) returned %ld%s%s; now on CPU %d",
             g_helper_cpu, (int)g_target, g_rc, g_rc ? ": " : "", g_rc ? strerror(g_errno) : "",
             cpu_now);
-    ti_diag_break("break record", &brk);
+    ti_diag_break("break record", &o.brk);
 
-    ti_ok(g_rc == 0 && hits == 1, "sched_setaffinity from CPU %d ended isolation with SIGUSR1 (%d)",
-          g_helper_cpu, hits);
-    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_AFFINITY,
-          "GET_BREAK: cause AFFINITY (got %s)", ti_cause_name(brk.cause));
-    ti_ok(brk.cpu == CPU && brk.count == 1 && flags_after == 0,
+    ti_ok(g_rc == 0 && o.hits == 1,
+          "sched_setaffinity from CPU %d ended isolation with SIGUSR1 (%d)", g_helper_cpu, o.hits);
+    ti_ok(o.brc >= 0 && o.brk.cause == TASK_ISOLATION_CAUSE_AFFINITY,
+          "GET_BREAK: cause AFFINITY (got %s)", ti_cause_name(o.brk.cause));
+    ti_ok(o.brk.cpu == CPU && o.brk.count == 1 && o.flags_after == 0,
           "GET_BREAK: cpu %d (got %d), count 1 (got %llu); isolation ended (flags %ld)", CPU,
-          brk.cpu, (unsigned long long)brk.count, flags_after);
+          o.brk.cpu, (unsigned long long)o.brk.count, o.flags_after);
 }
 
 int main(void) {

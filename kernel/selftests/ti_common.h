@@ -386,6 +386,28 @@ static inline int ti_spin_for_signal(int sig, uint64_t ns) {
     return atomic_load(&ti_sigs[sig].hits) > 0;
 }
 
+/* What a test asserts on after a break: the signal's hits, the flags and the
+ * break record read afterwards (prctl 49 only). */
+struct ti_outcome {
+    int hits;
+    long flags_after;
+    long brc; /* ti_get_break()'s return */
+    struct ti_break brk;
+};
+
+/* On the isolated thread once the break is under way: waits up to `ns` for
+ * `sig`, reads the outcome, and leaves isolation if it is still on. */
+static inline struct ti_outcome ti_await_break(int sig, uint64_t ns) {
+    struct ti_outcome o;
+    ti_spin_for_signal(sig, ns);
+    o.hits = ti_hits(sig);
+    o.flags_after = ti_get();
+    o.brc = ti_get_break(&o.brk);
+    if (o.flags_after > 0)
+        ti_set(0);
+    return o;
+}
+
 /* For threads that are not isolated: waits until *f >= want, polling. */
 static inline int ti_wait_flag(atomic_int* f, int want, long timeout_ms) {
     uint64_t end = ti_now_ns() + (uint64_t)timeout_ms * 1000000ULL;

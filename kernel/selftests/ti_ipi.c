@@ -65,26 +65,21 @@ static void run(void* arg) {
     ti_isolate_or_bail(flags);
 
     atomic_store(&g_isolated, 1);
-    ti_spin_for_signal(SIGUSR1, 20000000000ULL);
-    const int hits = ti_hits(SIGUSR1);
-    const long flags_after = ti_get();
-    struct ti_break brk;
-    const long brc = ti_get_break(&brk);
-    if (flags_after > 0)
-        ti_set(0);
+    const struct ti_outcome o = ti_await_break(SIGUSR1, 20000000000ULL);
     const int joined = ti_join(t, &g_done, 30000);
     ti_diag("sibling on CPU %d: %s returned %ld%s%s", g_ran_on, what, g_rc, g_rc ? ": " : "",
             g_rc ? strerror(g_errno) : "");
-    ti_diag_break("break record", &brk);
+    ti_diag_break("break record", &o.brk);
 
-    ti_ok(joined && g_rc == 0 && hits == 1,
-          "%s from CPU %d (rc %ld) ended isolation with SIGUSR1 (%d)", what, g_ran_on, g_rc, hits);
-    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_IPI && brk.source_cpu == g_ran_on,
-          "GET_BREAK: cause IPI (got %s), source_cpu %d (got %d)", ti_cause_name(brk.cause),
-          g_ran_on, brk.source_cpu);
-    ti_ok(brk.cpu == CPU && brk.count == 1 && flags_after == 0,
+    ti_ok(joined && g_rc == 0 && o.hits == 1,
+          "%s from CPU %d (rc %ld) ended isolation with SIGUSR1 (%d)", what, g_ran_on, g_rc,
+          o.hits);
+    ti_ok(o.brc >= 0 && o.brk.cause == TASK_ISOLATION_CAUSE_IPI && o.brk.source_cpu == g_ran_on,
+          "GET_BREAK: cause IPI (got %s), source_cpu %d (got %d)", ti_cause_name(o.brk.cause),
+          g_ran_on, o.brk.source_cpu);
+    ti_ok(o.brk.cpu == CPU && o.brk.count == 1 && o.flags_after == 0,
           "GET_BREAK: cpu %d (got %d), count 1 (got %llu); isolation ended (flags %ld)", CPU,
-          brk.cpu, (unsigned long long)brk.count, flags_after);
+          o.brk.cpu, (unsigned long long)o.brk.count, o.flags_after);
 }
 
 int main(void) {

@@ -25,26 +25,20 @@ static void case_fault(void* arg) {
     ti_isolate_or_bail(flags);
 
     *target = 42; /* the page fault */
-    ti_spin_for_signal(SIGUSR1, 2000000000ULL);
-    const int hits = ti_hits(SIGUSR1);
-    const long flags_after = ti_get();
-    struct ti_break brk;
-    const long brc = ti_get_break(&brk);
-    if (flags_after > 0)
-        ti_set(0);
+    const struct ti_outcome o = ti_await_break(SIGUSR1, 2000000000ULL);
     ti_diag("touched %p (page %p)", (void*)target, (void*)p);
-    ti_diag_break("break record", &brk);
+    ti_diag_break("break record", &o.brk);
 
-    ti_ok(hits == 1, "SIGUSR1 delivered after the first touch of a fresh page (%d)", hits);
-    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_PAGE_FAULT &&
-              brk.fault_address == (uint64_t)(uintptr_t)target,
+    ti_ok(o.hits == 1, "SIGUSR1 delivered after the first touch of a fresh page (%d)", o.hits);
+    ti_ok(o.brc >= 0 && o.brk.cause == TASK_ISOLATION_CAUSE_PAGE_FAULT &&
+              o.brk.fault_address == (uint64_t)(uintptr_t)target,
           "GET_BREAK: cause PAGE_FAULT (got %s), fault_address %p (got %#llx%s)",
-          ti_cause_name(brk.cause), (void*)target, (unsigned long long)brk.fault_address,
-          brk.fault_address == (uint64_t)(uintptr_t)p ? ", the page start" : "");
-    ti_ok(brk.cpu == CPU && brk.count == 1, "GET_BREAK: cpu %d (got %d), count 1 (got %llu)", CPU,
-          brk.cpu, (unsigned long long)brk.count);
-    ti_ok(*target == 42 && flags_after == 0,
-          "the write landed (%d) and isolation ended (flags %ld)", *target, flags_after);
+          ti_cause_name(o.brk.cause), (void*)target, (unsigned long long)o.brk.fault_address,
+          o.brk.fault_address == (uint64_t)(uintptr_t)p ? ", the page start" : "");
+    ti_ok(o.brk.cpu == CPU && o.brk.count == 1, "GET_BREAK: cpu %d (got %d), count 1 (got %llu)",
+          CPU, o.brk.cpu, (unsigned long long)o.brk.count);
+    ti_ok(*target == 42 && o.flags_after == 0,
+          "the write landed (%d) and isolation ended (flags %ld)", *target, o.flags_after);
     munmap(p, (size_t)page);
 }
 

@@ -69,28 +69,23 @@ static void run(void* arg) {
     ti_isolate_or_bail(flags);
 
     atomic_store(&g_isolated, 1);
-    ti_spin_for_signal(SIGUSR1, 20000000000ULL);
-    const int hits = ti_hits(SIGUSR1);
-    const long flags_after = ti_get();
-    struct ti_break brk;
-    const long brc = ti_get_break(&brk);
-    if (flags_after > 0)
-        ti_set(0);
+    const struct ti_outcome o = ti_await_break(SIGUSR1, 20000000000ULL);
     const int woke = ti_join(ts, &g_sleeper_done, 20000);
     ti_join(tw, &g_waker_done, 20000);
     ti_diag("waker on CPU %d: write returned %ld; sleeper %d read returned %ld", g_waker_cpu,
             g_write_rc, stid, g_read_rc);
-    ti_diag_break("break record", &brk);
+    ti_diag_break("break record", &o.brk);
 
-    ti_ok(g_write_rc == 1 && hits == 1,
+    ti_ok(g_write_rc == 1 && o.hits == 1,
           "waking a thread on CPU %d from CPU %d ended isolation with SIGUSR1 (%d)", CPU,
-          g_waker_cpu, hits);
-    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_PREEMPTION && brk.source_cpu == WAKER_CPU,
-          "GET_BREAK: cause PREEMPTION (got %s), source_cpu %d (got %d)", ti_cause_name(brk.cause),
-          WAKER_CPU, brk.source_cpu);
-    ti_ok(brk.cpu == CPU && flags_after == 0 && woke && g_read_rc == 1,
+          g_waker_cpu, o.hits);
+    ti_ok(o.brc >= 0 && o.brk.cause == TASK_ISOLATION_CAUSE_PREEMPTION &&
+              o.brk.source_cpu == WAKER_CPU,
+          "GET_BREAK: cause PREEMPTION (got %s), source_cpu %d (got %d)",
+          ti_cause_name(o.brk.cause), WAKER_CPU, o.brk.source_cpu);
+    ti_ok(o.brk.cpu == CPU && o.flags_after == 0 && woke && g_read_rc == 1,
           "GET_BREAK: cpu %d (got %d); isolation ended (flags %ld); the sleeper ran (read %ld)",
-          CPU, brk.cpu, flags_after, g_read_rc);
+          CPU, o.brk.cpu, o.flags_after, g_read_rc);
 }
 
 int main(void) {

@@ -54,13 +54,7 @@ static void run(void* arg) {
     ti_isolate_or_bail(flags);
 
     ti_sh->val[0] = 1;
-    ti_spin_for_signal(h->sig, 20000000000ULL);
-    const int hits = ti_hits(h->sig);
-    const long flags_after = ti_get();
-    struct ti_break brk;
-    const long brc = ti_get_break(&brk);
-    if (flags_after > 0)
-        ti_set(0);
+    const struct ti_outcome o = ti_await_break(h->sig, 20000000000ULL);
     int status;
     if (ti_waitpid_timeout(pid, 30000, &status) != 1)
         kill(pid, SIGKILL);
@@ -69,16 +63,16 @@ static void run(void* arg) {
         "SIGUSR1 delivered %d times",
         ti_sh->val[2], how, (int)self, strsignal(h->sig), ti_sh->val[1], ti_sigs[h->sig].sender,
         ti_hits(SIGUSR1));
-    ti_diag_break("break record", &brk);
+    ti_diag_break("break record", &o.brk);
 
-    ti_ok(ti_sh->val[1] == 0 && hits == 1 && ti_sigs[h->sig].sender == pid,
+    ti_ok(ti_sh->val[1] == 0 && o.hits == 1 && ti_sigs[h->sig].sender == pid,
           "%s from process %d: the %s handler ran (%d) and saw the sender", how, (int)pid,
-          strsignal(h->sig), hits);
-    ti_ok(brc >= 0 && brk.cause == TASK_ISOLATION_CAUSE_SIGNAL && brk.signal == h->sig,
-          "GET_BREAK: cause SIGNAL (got %s), signal %d (got %d)", ti_cause_name(brk.cause), h->sig,
-          brk.signal);
-    ti_ok(brk.cpu == CPU && flags_after == 0,
-          "GET_BREAK: cpu %d (got %d); isolation ended (flags %ld)", CPU, brk.cpu, flags_after);
+          strsignal(h->sig), o.hits);
+    ti_ok(o.brc >= 0 && o.brk.cause == TASK_ISOLATION_CAUSE_SIGNAL && o.brk.signal == h->sig,
+          "GET_BREAK: cause SIGNAL (got %s), signal %d (got %d)", ti_cause_name(o.brk.cause),
+          h->sig, o.brk.signal);
+    ti_ok(o.brk.cpu == CPU && o.flags_after == 0,
+          "GET_BREAK: cpu %d (got %d); isolation ended (flags %ld)", CPU, o.brk.cpu, o.flags_after);
 }
 
 int main(void) {
