@@ -5,57 +5,23 @@
 // /proc/<pid>/task/<tid>/task_isolation); elsewhere the soft back end.
 #pragma once
 
-#include <sys/types.h>
-
-#include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "quietcore/isolation/backend.hpp"
 #include "quietcore/isolation/break_mailbox.hpp"
-#include "quietcore/isolation/entry_poller.hpp"
-#include "quietcore/isolation/seccomp_monitor.hpp"
+#include "quietcore/isolation/supervision.hpp"
 
 namespace qc::jitter {
 
-// Cause name ("syscall", "irq", "preemption", ...) -> count.
-using BreakCounts = std::map<std::string, std::uint64_t>;
-
-// after - before per cause; "syscall" always present, other causes only when
-// non-zero.
-BreakCounts subtract(const BreakCounts& after, const BreakCounts& before);
-
-// The housekeeping side, shared by every worker: supervisor, poller, back end.
-class IsolationSupervision {
-  public:
-    IsolationSupervision();
-    ~IsolationSupervision();
-    IsolationSupervision(const IsolationSupervision&) = delete;
-    IsolationSupervision& operator=(const IsolationSupervision&) = delete;
-
-    // "kernel" or "soft".
-    std::string_view backend_name() const noexcept { return kernel_ ? "kernel" : "soft"; }
-    // A back end for one worker: its own kernel back end, or the shared soft one.
-    isolation::Backend& backend_for_worker(std::unique_ptr<isolation::Backend>& owned);
-    // Kernel entries of thread `tid` so far, by cause: the kernel's counts,
-    // or (soft) its syscalls (supervisor) and the poller's observations
-    // (interrupts, preemptions, migrations).
-    BreakCounts breaks(pid_t tid) const;
-    void poll_once();
-
-  private:
-    bool kernel_;
-    std::unique_ptr<isolation::SoftSupervisor> supervisor_;
-    std::unique_ptr<isolation::EntryPoller> poller_;
-    std::unique_ptr<isolation::Backend> soft_backend_;
-};
+using isolation::BreakCounts;
+using isolation::subtract;
 
 // One worker's isolation; enter() and leave() run on the worker.
 class IsolationSession {
   public:
-    IsolationSession(IsolationSupervision& supervision, unsigned cpu)
+    IsolationSession(isolation::Supervision& supervision, unsigned cpu)
         : supervision_(supervision), cpu_(cpu) {}
     // Before the run (may make syscalls). Failure is kept for error().
     void enter() noexcept;
@@ -64,7 +30,7 @@ class IsolationSession {
     const std::string& error() const noexcept { return error_; }
 
   private:
-    IsolationSupervision& supervision_;
+    isolation::Supervision& supervision_;
     unsigned cpu_;
     std::unique_ptr<isolation::Backend> owned_backend_;
     isolation::Backend* backend_ = nullptr;

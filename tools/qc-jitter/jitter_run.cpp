@@ -130,7 +130,7 @@ RunResult run_jitter(const Options& options) {
                   << e.what() << "\n";
     }
 
-    std::optional<IsolationSupervision> supervision;
+    std::optional<isolation::Supervision> supervision;
     if (options.isolate) {
         supervision.emplace();
         result.isolation_backend = supervision->backend_name();

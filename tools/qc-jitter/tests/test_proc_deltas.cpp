@@ -1,7 +1,6 @@
 // Per-CPU deltas of captured /proc/interrupts text, and break-count deltas.
 #include <gtest/gtest.h>
 
-#include "../isolation_session.hpp"
 #include "../proc_deltas.hpp"
 
 namespace qc::jitter {
@@ -29,12 +28,6 @@ TEST(ProcDeltas, KeepsOnlyRowsThatGrewOnTheCpu) {
     EXPECT_EQ(cpu_deltas(before, after, 0),
               (std::map<std::string, std::uint64_t>{{"24", 5}, {"LOC", 100}}));
     EXPECT_TRUE(cpu_deltas(before, after, 7).empty());  // no such column
-}
-
-TEST(BreakCounts, SubtractKeepsSyscallAndGrowth) {
-    const BreakCounts before{{"syscall", 3}, {"irq", 10}, {"preemption", 2}};
-    const BreakCounts after{{"syscall", 3}, {"irq", 14}, {"preemption", 2}, {"migration", 1}};
-    EXPECT_EQ(subtract(after, before), (BreakCounts{{"syscall", 0}, {"irq", 4}, {"migration", 1}}));
 }
 
 }  // namespace
