@@ -24,8 +24,10 @@ PACKAGES=(
     libdpdk-dev dpdk libhwloc-dev hwloc libnuma-dev liburcu-dev libseccomp-dev
     libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev
     nlohmann-json3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
-    # test tools
-    python3 util-linux procps iproute2
+    # test tools (ping and iperf3: qc-fwd between network namespaces, tests/fwd)
+    python3 util-linux procps iproute2 iputils-ping iperf3
+    # forwarding peers (bench/compare-fwd): dpdk-testpmd, the l2fwd example's source
+    dpdk-dev dpdk-doc
     # jitter peers and pictures (qc-jitter, bench/compare-jitter)
     rt-tests gnuplot-nox
     # kernel/: build the task-isolation kernel and boot it (kernel/vm/)
