@@ -13,6 +13,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <utility>
@@ -45,12 +46,30 @@ struct StageResult {
 
 // Swaps the destination and source MAC addresses in place. Returns false, and
 // leaves the frame untouched, when it is shorter than an Ethernet header (14
-// bytes); true otherwise. `frame` may be null when len is 0.
-bool macswap(std::uint8_t* frame, std::size_t len) noexcept;
+// bytes); true otherwise. `frame` may be null when len is 0. Inline, with
+// 6-byte copies the compiler turns into a few loads and stores: out of line
+// and byte by byte it cost 2.4-3x a memcpy swap (bench_stages).
+inline bool macswap(std::uint8_t* frame, std::size_t len) noexcept {
+    constexpr std::size_t kMac = 6;
+    if (len < kEthernetHeaderLen) {
+        return false;
+    }
+    std::uint8_t dst[kMac];
+    std::memcpy(dst, frame, kMac);
+    std::memcpy(frame, frame + kMac, kMac);
+    std::memcpy(frame + kMac, dst, kMac);
+    return true;
+}
 
 // macswap as a stage (testpmd's "macswap" mode): forward to `out_port`, or
 // drop as truncated when the frame has no Ethernet header.
-StageResult macswap_stage(std::uint8_t* frame, std::size_t len, std::uint16_t out_port) noexcept;
+inline StageResult macswap_stage(std::uint8_t* frame, std::size_t len,
+                                 std::uint16_t out_port) noexcept {
+    if (!macswap(frame, len)) {
+        return StageResult::drop(DropReason::truncated);
+    }
+    return StageResult::forward_to(out_port);
+}
 
 // A route lookup: called with the IPv4 destination (host order), returns the
 // next hop's port, or nothing when there is no route.
