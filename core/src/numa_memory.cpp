@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -251,7 +252,20 @@ void lock_all_memory() {
     throw std::system_error(err, std::generic_category(), what);
 }
 
+namespace {
+std::atomic<bool> g_memory_locked{false};  // lock_all_memory_once() succeeded
+}  // namespace
+
+void lock_all_memory_once() {
+    if (g_memory_locked.load(std::memory_order_acquire)) {
+        return;
+    }
+    lock_all_memory();
+    g_memory_locked.store(true, std::memory_order_release);
+}
+
 void unlock_all_memory() {
+    g_memory_locked.store(false, std::memory_order_release);
     if (::munlockall() != 0) {
         throw std::system_error(errno, std::generic_category(), "munlockall");
     }

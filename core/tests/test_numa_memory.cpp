@@ -270,6 +270,42 @@ TEST(NumaMemory, LockAllMemoryRaisesVmLck) {
     EXPECT_EQ(locked_memory_bytes(), 0u) << "the test process itself must stay unlocked";
 }
 
+TEST(NumaMemory, LockAllMemoryOnceLocksAgainOnlyAfterAnUnlock) {
+    if (kAddressSanitizer) {
+        GTEST_SKIP() << kAsanSkip;
+    }
+    auto r = in_child([](std::string& msg) {
+        try {
+            lock_all_memory_once();
+            if (locked_memory_bytes() == 0) {
+                return 2;
+            }
+            // munlockall behind its back: "once" means it does not lock again.
+            if (::munlockall() != 0) {
+                return 9;
+            }
+            lock_all_memory_once();
+            if (locked_memory_bytes() != 0) {
+                msg = "locked a second time";
+                return 3;
+            }
+            // After unlock_all_memory() it locks again.
+            unlock_all_memory();
+            lock_all_memory_once();
+            if (locked_memory_bytes() == 0) {
+                msg = "did not lock after unlock_all_memory";
+                return 4;
+            }
+            return 0;
+        } catch (const std::exception& e) {
+            msg = e.what();
+            return 1;
+        }
+    });
+    EXPECT_EQ(r.exit_code, 0) << r.message;
+    EXPECT_EQ(locked_memory_bytes(), 0u) << "the test process itself must stay unlocked";
+}
+
 TEST(NumaMemory, LockAllMemoryWithoutCapabilityOrLimitIsEperm) {
     if (kAddressSanitizer) {
         GTEST_SKIP() << kAsanSkip;

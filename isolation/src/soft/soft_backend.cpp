@@ -61,7 +61,9 @@ class SoftBackend final : public Backend {
         }
         const int cpu = allowed.first();
         try {
-            core::lock_all_memory();
+            // Once per process: a re-entry after every preemption must not walk
+            // the whole address space again (DPDK's --no-huge heap is 512 MiB).
+            core::lock_all_memory_once();
         } catch (const std::system_error& e) {
             throw IsolationError(e.code().value(), std::string("soft isolation: ") + e.what());
         }

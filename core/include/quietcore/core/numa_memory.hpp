@@ -77,6 +77,11 @@ class NumaBuffer {
 // AddressSanitizer builds turn mlockall into a no-op that succeeds; check
 // locked_memory_bytes() where it matters.
 void lock_all_memory();
+// lock_all_memory() unless it already succeeded in this process since the
+// last unlock_all_memory(): with MCL_FUTURE every later mapping is locked
+// anyway, and a second pass over a large address space (DPDK's --no-huge
+// heap) is slow. For re-entering isolation after a break.
+void lock_all_memory_once();
 void unlock_all_memory();
 
 // Bytes of locked memory of this process (VmLck in /proc/self/status).
