@@ -171,8 +171,11 @@ void Worker::loop() noexcept {
     }
 }
 
-void Worker::forward_burst(std::size_t in, rte_mbuf** pkts, std::uint16_t n, BurstCounters& local,
-                           std::uint64_t rx_cycles) noexcept {
+// Inlined into loop(): out of line, forward_burst/send/publish were three calls
+// per burst and cost ~20% of the io loop on net_ring (perf).
+[[gnu::always_inline]] inline void Worker::forward_burst(std::size_t in, rte_mbuf** pkts,
+                                                         std::uint16_t n, BurstCounters& local,
+                                                         std::uint64_t rx_cycles) noexcept {
     local.received = n;
     std::uint16_t dropped = 0;
     std::uint64_t taken = 0;
@@ -262,8 +265,9 @@ void Worker::forward_burst(std::size_t in, rte_mbuf** pkts, std::uint16_t n, Bur
     }
 }
 
-std::uint16_t Worker::send(std::size_t out, rte_mbuf** pkts, std::uint16_t n,
-                           BurstCounters& local) noexcept {
+[[gnu::always_inline]] inline std::uint16_t Worker::send(std::size_t out, rte_mbuf** pkts,
+                                                         std::uint16_t n,
+                                                         BurstCounters& local) noexcept {
     const std::uint16_t sent = rte_eth_tx_burst(plan_.ports[out].id, plan_.queue, pkts, n);
     if (sent < n) [[unlikely]] {
         rte_pktmbuf_free_bulk(pkts + sent, n - sent);
@@ -272,12 +276,14 @@ std::uint16_t Worker::send(std::size_t out, rte_mbuf** pkts, std::uint16_t n,
     return sent;
 }
 
-void Worker::publish(const BurstCounters& local) noexcept {
+[[gnu::always_inline]] inline void Worker::publish(const BurstCounters& local) noexcept {
     add(counters_.received, local.received);
     add(counters_.forwarded, local.forwarded);
-    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-        if (local.drops[i] != 0) {
-            add(counters_.drops[i], local.drops[i]);
+    if (local.received != local.forwarded) [[unlikely]] {  // some were dropped
+        for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+            if (local.drops[i] != 0) {
+                add(counters_.drops[i], local.drops[i]);
+            }
         }
     }
 }
