@@ -147,8 +147,9 @@ class RouteTable {
     // mode); release_reader_slot(slot) when done (or if never launched). With
     // slots taken, the default wait (GraceWait::automatic) uses the slots only
     // and never calls urcu_qsbr_synchronize_rcu, so every reader of the table
-    // must use a slot. Steady state: two plain loads and a plain store, no
-    // syscall, no locked instruction.
+    // must use a slot. Steady state: three plain loads, no call into liburcu
+    // unless its grace-period counter moved, no syscall, no locked
+    // instruction.
     static constexpr std::size_t kMaxReaderSlots = 64;
     std::size_t take_reader_slot();
     void release_reader_slot(std::size_t slot) noexcept;
@@ -177,6 +178,9 @@ class RouteTable {
         std::atomic<std::uint64_t> seen{0};  // last version seen at a quiescent state
         std::atomic<bool> used{false};
         std::atomic<bool> online{false};
+        // The reader's own: the liburcu grace-period counter it last reported
+        // (0: none; urcu's counters are odd).
+        unsigned long reported_gp = 0;
     };
 
     void publish_locked(std::vector<Entry> next);
