@@ -4,7 +4,8 @@
 #   ./run.sh                  install what is missing, build, run the main job
 #   ./run.sh test [ARGS...]   same set-up, then the meson test suites
 #                             (ARGS go to `meson test`, e.g. --suite unit);
-#                             with no ARGS also the unit suite under ASan+UBSan
+#                             with no ARGS also the unit, dpdk and sanitized
+#                             (route churn under traffic) suites under ASan+UBSan
 #   ./run.sh asan [ARGS...]   only the sanitizer build's tests (default: unit suite)
 #   ./run.sh bench [ARGS...]  the Google Benchmark micro-benchmarks
 #
@@ -91,9 +92,10 @@ PY
 }
 
 main_job() {
-    # Until the forwarder exists, the main job shows this machine's topology
-    # and the isolation plan quietcore would use on it.
-    "$BUILD_DIR/tools/qc-monitor/qc-monitor" plan "$@"
+    # The forwarder on its embedded default: two net_null ports (or the bound
+    # NICs), one worker per isolated CPU (here: every CPU but the first), for
+    # about 10 s with live stats and a summary. Arguments go to qc-fwd.
+    "$BUILD_DIR/tools/qc-fwd/qc-fwd" --duration 10 "$@"
 }
 
 cmd=${1:-run}
@@ -114,7 +116,8 @@ test)
     if [[ $# -eq 0 ]]; then
         configure_and_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-            meson test -C "$ASAN_DIR" --print-errorlogs --suite unit || status=$?
+            meson test -C "$ASAN_DIR" --print-errorlogs --suite unit --suite dpdk --suite sanitized ||
+            status=$?
         logs+=("$ASAN_DIR/meson-logs/testlog.json")
     fi
     summarize_tests "${logs[@]}"
