@@ -4,19 +4,18 @@
 // worker would. Prints "ready <file-prefix>" and serves until stdin closes,
 // then prints the final routes (one per line) and "reader bursts N".
 #define _LGPL_SOURCE
-#include <rte_eal.h>
 #include <unistd.h>
 #include <urcu/urcu-qsbr.h>
 
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "quietcore/core/thread.hpp"
+#include "quietcore/dataplane/eal_session.hpp"
 #include "quietcore/dataplane/route_table.hpp"
 #include "quietcore/dataplane/route_telemetry.hpp"
 
@@ -26,17 +25,11 @@ int main(int argc, char** argv) {
     if (argc > 1) {
         prefix = argv[1];
     }
-    std::vector<std::string> args{argv[0],         "--no-huge", "-m",          "512",
-                                  "--no-shconf",   "--no-pci",  "-l",          "0",
-                                  "--file-prefix", prefix,      "--log-level", "lib.eal:warning"};
-    std::vector<char*> eal_argv;
-    for (std::string& a : args) {
-        eal_argv.push_back(a.data());
-    }
-    if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
-        std::fprintf(stderr, "rte_eal_init failed\n");
-        return 1;
-    }
+    EalOptions options;
+    options.worker_cpus = {qc::core::online_cpus().cpus().back()};
+    options.file_prefix = prefix;
+    options.extra_args = {"--log-level=lib.eal:warning"};
+    EalSession eal(options);  // rte_eal_cleanup and the runtime dir removal at the end
     int rc = 0;
     {
         RouteTable table(0, 1024);
@@ -72,9 +65,5 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(bursts.load()));
         rc = bursts.load() > 0 ? 0 : 1;
     }
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ignored;
-    std::filesystem::remove_all(runtime_dir, ignored);
     return rc;
 }
