@@ -42,6 +42,20 @@ inline std::uint8_t* frame_of(rte_mbuf* m) noexcept {
     return rte_pktmbuf_mtod(m, std::uint8_t*);
 }
 
+// The stages read each frame's headers: have the first ones in flight before
+// the loop, and packet i + kPrefetchAhead while packet i is processed.
+inline void prefetch_first(rte_mbuf* const* pkts, std::uint16_t n) noexcept {
+    for (std::uint16_t i = 0; i < std::min(n, kPrefetchAhead); ++i) {
+        rte_prefetch0(frame_of(pkts[i]));
+    }
+}
+
+inline void prefetch_ahead(rte_mbuf* const* pkts, std::uint16_t n, std::uint16_t i) noexcept {
+    if (i + kPrefetchAhead < n) {
+        rte_prefetch0(frame_of(pkts[i + kPrefetchAhead]));
+    }
+}
+
 }  // namespace
 
 Worker::Worker(WorkerPlan plan, core::CancellationToken cancel)
@@ -191,13 +205,9 @@ void Worker::loop() noexcept {
         }
         case FwdMode::macswap: {
             std::uint16_t kept = 0;
-            for (std::uint16_t i = 0; i < std::min(n, kPrefetchAhead); ++i) {
-                rte_prefetch0(frame_of(pkts[i]));
-            }
+            prefetch_first(pkts, n);
             for (std::uint16_t i = 0; i < n; ++i) {
-                if (i + kPrefetchAhead < n) {
-                    rte_prefetch0(frame_of(pkts[i + kPrefetchAhead]));
-                }
+                prefetch_ahead(pkts, n, i);
                 rte_mbuf* m = pkts[i];
                 if (macswap(frame_of(m), rte_pktmbuf_data_len(m))) {
                     pkts[kept++] = m;
@@ -213,13 +223,9 @@ void Worker::loop() noexcept {
         case FwdMode::l3fwd: {
             const RouteSnapshot* snapshot = plan_.routes->current();  // one per burst
             std::uint16_t used = 0;
-            for (std::uint16_t i = 0; i < std::min(n, kPrefetchAhead); ++i) {
-                rte_prefetch0(frame_of(pkts[i]));
-            }
+            prefetch_first(pkts, n);
             for (std::uint16_t i = 0; i < n; ++i) {
-                if (i + kPrefetchAhead < n) {
-                    rte_prefetch0(frame_of(pkts[i + kPrefetchAhead]));
-                }
+                prefetch_ahead(pkts, n, i);
                 rte_mbuf* m = pkts[i];
                 std::uint8_t* frame = frame_of(m);
                 const NextHop* hop = nullptr;
