@@ -31,6 +31,8 @@ PACKAGES=(
     dpdk-dev dpdk-doc
     # jitter peers and pictures (qc-jitter, bench/compare-jitter)
     rt-tests gnuplot-nox
+    # qc-monitor serve is scraped by a real Prometheus; promtool checks the metrics
+    prometheus
     # kernel/: build the task-isolation kernel and boot it (kernel/vm/)
     linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils
     busybox-static qemu-system-x86
