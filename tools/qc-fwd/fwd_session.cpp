@@ -145,6 +145,11 @@ int run_forwarder(const FwdOptions& options, std::ostream& out, std::ostream& er
         err << "qc-fwd: warning: " << workers.warning << '\n';
     }
 
+    // Every thread started from here on (signals, EAL, isolation monitors)
+    // inherits this affinity: none of them may run on a worker CPU. EAL
+    // pins this thread to the same CPU as its main lcore.
+    core::pin_current_thread(dataplane::housekeeping_cpu(workers.cpus, core::online_cpus()));
+
     // Stop signals are taken from here on; one that arrives during EAL
     // start-up stops the run before the workers start.
     core::CancellationSource stop;
