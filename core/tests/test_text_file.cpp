@@ -78,5 +78,28 @@ TEST(ReadTextFile, OtherFailuresThrowNamingThePath) {
     }
 }
 
+TEST(SplitWords, SplitsOnRunsOfBlanksAndKeepsNoEmptyWord) {
+    EXPECT_EQ(split_words("  CPU0\tCPU1 \r\n  LOC:  12 3\n"),
+              (std::vector<std::string_view>{"CPU0", "CPU1", "LOC:", "12", "3"}));
+    EXPECT_TRUE(split_words(" \t\n").empty());
+    EXPECT_TRUE(split_words("").empty());
+}
+
+TEST(TrimSpace, RemovesBlanksAtBothEndsOnly) {
+    EXPECT_EQ(trim_space(" \t 2-3,6 7\n"), "2-3,6 7");
+    EXPECT_EQ(trim_space("\n\r "), "");
+}
+
+TEST(ParseNumber, AcceptsOnlyAWholeNumberThatFits) {
+    EXPECT_EQ(parse_number<std::uint64_t>("18446744073709551615"), UINT64_MAX);
+    EXPECT_EQ(parse_number<unsigned>("ff", 16), 255u);
+    EXPECT_EQ(parse_number<int>("-1"), -1);
+    EXPECT_EQ(parse_number<std::uint64_t>(""), std::nullopt);
+    EXPECT_EQ(parse_number<std::uint64_t>("12a"), std::nullopt);
+    EXPECT_EQ(parse_number<std::uint64_t>(" 12"), std::nullopt);
+    EXPECT_EQ(parse_number<std::uint64_t>("-1"), std::nullopt);
+    EXPECT_EQ(parse_number<std::uint8_t>("256"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace qc::core

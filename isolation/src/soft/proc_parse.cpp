@@ -6,53 +6,12 @@
 #include <cstring>
 
 #include "quietcore/core/error.hpp"
+#include "quietcore/core/text_file.hpp"
 #include "quietcore/isolation/soft_proc_parse.hpp"
 
 namespace qc::isolation {
 
 namespace {
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::vector<std::string_view> split_words(std::string_view s) {
-    std::vector<std::string_view> words;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && is_space(s[i])) {
-            ++i;
-        }
-        const std::size_t start = i;
-        while (i < s.size() && !is_space(s[i])) {
-            ++i;
-        }
-        if (i > start) {
-            words.push_back(s.substr(start, i - start));
-        }
-    }
-    return words;
-}
-
-template <typename T>
-std::optional<T> to_number(std::string_view word) {
-    T value{};
-    const auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), value);
-    if (ec != std::errc{} || end != word.data() + word.size()) {
-        return std::nullopt;
-    }
-    return value;
-}
 
 // The line of `text` that starts with "field:", without the prefix.
 std::optional<std::string_view> status_value(std::string_view text, std::string_view field) {
@@ -65,7 +24,7 @@ std::optional<std::string_view> status_value(std::string_view text, std::string_
         const std::string_view line = text.substr(pos, end - pos);
         if (line.size() > field.size() && line.substr(0, field.size()) == field &&
             line[field.size()] == ':') {
-            return trim(line.substr(field.size() + 1));
+            return core::trim_space(line.substr(field.size() + 1));
         }
         pos = end + 1;
     }
@@ -108,15 +67,15 @@ InterruptTable parse_interrupts(std::string_view text) {
         if (end == std::string_view::npos) {
             end = text.size();
         }
-        const std::string_view line = trim(text.substr(pos, end - pos));
+        const std::string_view line = core::trim_space(text.substr(pos, end - pos));
         pos = end + 1;
         if (line.empty()) {
             continue;
         }
         if (!have_header) {
-            for (const auto word : split_words(line)) {
+            for (const auto word : core::split_words(line)) {
                 const auto cpu = word.size() > 3 && word.substr(0, 3) == "CPU"
-                                     ? to_number<unsigned>(word.substr(3))
+                                     ? core::parse_number<unsigned>(word.substr(3))
                                      : std::nullopt;
                 if (!cpu) {
                     throw core::ParseError("interrupt table header", line, word,
@@ -129,17 +88,17 @@ InterruptTable parse_interrupts(std::string_view text) {
         }
         const std::size_t colon = line.find(':');
         const std::string_view name =
-            colon == std::string_view::npos ? "" : trim(line.substr(0, colon));
+            colon == std::string_view::npos ? "" : core::trim_space(line.substr(0, colon));
         if (name.empty() || name.find(' ') != std::string_view::npos) {
             table.malformed.emplace_back(line);
             continue;
         }
         InterruptRow row;
         row.name = std::string(name);
-        const auto words = split_words(line.substr(colon + 1));
+        const auto words = core::split_words(line.substr(colon + 1));
         std::size_t i = 0;
         for (; i < words.size() && row.counts.size() < table.cpus.size(); ++i) {
-            const auto n = to_number<std::uint64_t>(words[i]);
+            const auto n = core::parse_number<std::uint64_t>(words[i]);
             if (!n) {
                 break;
             }
@@ -169,7 +128,7 @@ std::uint64_t parse_status_number(std::string_view status_text, std::string_view
     if (!value) {
         throw core::ParseError("/proc status field", field, field, "field is missing");
     }
-    const auto n = to_number<std::uint64_t>(*value);
+    const auto n = core::parse_number<std::uint64_t>(*value);
     if (!n) {
         throw core::ParseError(std::string("/proc status field ") + std::string(field), *value,
                                *value, "not a number");
@@ -193,7 +152,7 @@ int parse_stat_processor(std::string_view stat_text) {
                                "no \")\" after the command name");
     }
     // Fields after the command: 3 (state) is index 0, so 39 (processor) is 36.
-    const auto words = split_words(trim(stat_text.substr(paren + 1)));
+    const auto words = core::split_words(core::trim_space(stat_text.substr(paren + 1)));
     constexpr std::size_t kProcessorIndex = 39 - 3;
     if (words.size() <= kProcessorIndex) {
         throw core::ParseError("/proc stat", stat_text.substr(0, 40), "",
@@ -203,7 +162,7 @@ int parse_stat_processor(std::string_view stat_text) {
     if (!word.empty() && word.back() == '\n') {
         word.remove_suffix(1);
     }
-    const auto cpu = to_number<int>(word);
+    const auto cpu = core::parse_number<int>(word);
     if (!cpu || *cpu < 0) {
         throw core::ParseError("/proc stat processor field", word, word, "not a CPU number");
     }

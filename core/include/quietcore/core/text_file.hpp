@@ -2,10 +2,13 @@
 // Housekeeping only: these allocate and make syscalls.
 #pragma once
 
+#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
+#include <vector>
 
 namespace qc::core {
 
@@ -34,6 +37,26 @@ void for_each_line(std::string_view text, Fn&& fn) {
             fn(line);
         }
     }
+}
+
+// The text without leading and trailing spaces, tabs, '\r' and '\n'.
+std::string_view trim_space(std::string_view text) noexcept;
+
+// The words of text, split on runs of spaces, tabs, '\r' and '\n', as the
+// kernel's /proc tables are laid out.
+std::vector<std::string_view> split_words(std::string_view text);
+
+// The whole word as a number in `base`; nullopt when it is empty, has
+// anything besides digits (a sign only where T allows one) or overflows T.
+template <typename T>
+std::optional<T> parse_number(std::string_view word, int base = 10) noexcept {
+    T value{};
+    const char* const end = word.data() + word.size();
+    const auto [stop, ec] = std::from_chars(word.data(), end, value, base);
+    if (word.empty() || ec != std::errc{} || stop != end) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 }  // namespace qc::core
