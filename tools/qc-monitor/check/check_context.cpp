@@ -11,8 +11,13 @@ namespace qc::monitor {
 
 namespace {
 
+constexpr std::string_view kOnlinePath = "/sys/devices/system/cpu/online";
+constexpr std::string_view kIsolatedPath = "/sys/devices/system/cpu/isolated";
+constexpr std::string_view kNohzFullPath = "/sys/devices/system/cpu/nohz_full";
+
 std::string trimmed(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t' ||
+                             text.back() == '\r')) {
         text.pop_back();
     }
     return text;
@@ -34,44 +39,87 @@ std::optional<core::CpuSet> read_cpu_list(const SystemRoot& sys, std::string_vie
     }
 }
 
-// The snapshot's interval, or nullopt when it has no meta file.
-std::optional<double> snapshot_interval(const SystemRoot& sys) {
+// What a snapshot says about itself; nullopt when it has no meta file (a
+// hand-made tree, or the live system).
+struct SnapshotMeta {
+    double interval_seconds = 0;
+    std::optional<core::CpuSet> isolated;  // the snapshot's --isolated
+};
+
+std::optional<SnapshotMeta> read_snapshot_meta(const SystemRoot& sys) {
+    if (sys.is_live()) {
+        return std::nullopt;
+    }
+    const std::string name = std::string(kSnapshotMetaDir).substr(1) + "/snapshot.json";
+    // Read directly, not through sys: the meta file is no system file, and a
+    // snapshot of a snapshot writes its own.
     const auto meta =
         core::read_text_file_if_exists(sys.host_path(kSnapshotMetaDir) + "/snapshot.json");
     if (!meta) {
         return std::nullopt;
     }
     const auto doc = nlohmann::json::parse(*meta, nullptr, false);
-    if (doc.is_discarded() || !doc.contains("interval_seconds") ||
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("interval_seconds") ||
         !doc["interval_seconds"].is_number()) {
-        throw core::Error(std::string(kSnapshotMetaDir) +
-                          "/snapshot.json: not JSON with a number \"interval_seconds\"");
+        throw core::Error(name + ": not JSON with a number \"interval_seconds\"");
     }
-    return doc["interval_seconds"].get<double>();
+    SnapshotMeta result;
+    result.interval_seconds = doc["interval_seconds"].get<double>();
+    if (doc.contains("isolated") && !doc["isolated"].is_null()) {
+        if (!doc["isolated"].is_string()) {
+            throw core::Error(name + ": \"isolated\" is not a cpulist string");
+        }
+        try {
+            result.isolated = core::CpuSet::parse_list(doc["isolated"].get<std::string>());
+        } catch (const core::ParseError& e) {
+            throw core::Error(name + ": \"isolated\": " + e.what());
+        }
+    }
+    return result;
 }
 
-void sample_counters(const SystemRoot& sys, const ContextOptions& options, CheckContext& ctx) {
-    if (sys.is_live()) {
-        if (options.interval_seconds <= 0) {
-            return;
+// The kernel's own isolation: isolcpus= and nohz_full= CPUs.
+void derive_isolated(const SystemRoot& sys, CheckContext& ctx) {
+    try {
+        const auto isolcpus = read_cpu_list(sys, kIsolatedPath).value_or(core::CpuSet{});
+        const auto nohz_full = read_cpu_list(sys, kNohzFullPath).value_or(core::CpuSet{});
+        ctx.isolated = isolcpus | nohz_full;
+        if (!isolcpus.empty() && nohz_full.empty()) {
+            ctx.isolated_source = kIsolatedPath;
+        } else if (isolcpus.empty() && !nohz_full.empty()) {
+            ctx.isolated_source = kNohzFullPath;
+        } else {
+            ctx.isolated_source = std::string(kIsolatedPath) + ", " + std::string(kNohzFullPath);
         }
-        std::map<std::string, std::string, std::less<>> before;
-        for (std::string_view path : kSampledFiles) {
-            if (auto text = sys.read(path)) {
-                before.emplace(path, std::move(*text));
-            }
-        }
-        std::this_thread::sleep_for(std::chrono::duration<double>(options.interval_seconds));
-        for (auto& [path, text] : before) {
-            if (auto after = sys.read(path)) {
-                ctx.samples.emplace(path, CounterSample{std::move(text), std::move(*after),
-                                                        options.interval_seconds});
-            }
-        }
+    } catch (const core::Error& e) {
+        // Without the expectation nothing can be judged; the operator can still give it.
+        throw core::Error(std::string(e.what()) +
+                          "; give the isolated CPUs with --isolated to check anyway");
+    }
+}
+
+void sample_live(const SystemRoot& sys, const ContextOptions& options, CheckContext& ctx) {
+    if (options.interval_seconds <= 0) {
         return;
     }
-    const auto interval = snapshot_interval(sys);
-    if (!interval || *interval <= 0) {
+    std::map<std::string, std::string, std::less<>> before;
+    for (std::string_view path : kSampledFiles) {
+        if (auto text = sys.read(path)) {
+            before.emplace(path, std::move(*text));
+        }
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.interval_seconds));
+    for (auto& [path, text] : before) {
+        if (auto after = sys.read(path)) {
+            ctx.samples.emplace(
+                path, CounterSample{std::move(text), std::move(*after), options.interval_seconds});
+        }
+    }
+    ctx.interval_seconds = options.interval_seconds;
+}
+
+void sample_snapshot(const SystemRoot& sys, double interval, CheckContext& ctx) {
+    if (interval <= 0) {
         return;
     }
     const SystemRoot after_root(sys.host_path(kSnapshotMetaDir) + "/after");
@@ -80,9 +128,10 @@ void sample_counters(const SystemRoot& sys, const ContextOptions& options, Check
         auto after = after_root.read(path);
         if (before && after) {
             ctx.samples.emplace(path,
-                                CounterSample{std::move(*before), std::move(*after), *interval});
+                                CounterSample{std::move(*before), std::move(*after), interval});
         }
     }
+    ctx.interval_seconds = interval;
 }
 
 }  // namespace
@@ -90,25 +139,30 @@ void sample_counters(const SystemRoot& sys, const ContextOptions& options, Check
 CheckContext make_check_context(const SystemRoot& sys, const ContextOptions& options) {
     CheckContext ctx;
     ctx.sys = &sys;
-    const auto online = read_cpu_list(sys, "/sys/devices/system/cpu/online");
+    const auto online = read_cpu_list(sys, kOnlinePath);
     if (!online) {
-        throw core::Error("/sys/devices/system/cpu/online is missing under " + sys.root());
+        throw core::Error(std::string(kOnlinePath) + " is missing under " + sys.root());
     }
     ctx.online = *online;
+    const auto meta = read_snapshot_meta(sys);
     if (options.isolated) {
         ctx.isolated = *options.isolated;
         ctx.isolated_source = "--isolated";
+    } else if (meta && meta->isolated) {
+        ctx.isolated = *meta->isolated;
+        ctx.isolated_source = "--isolated of the snapshot (qc-monitor/snapshot.json)";
     } else {
-        const auto isolcpus = read_cpu_list(sys, "/sys/devices/system/cpu/isolated");
-        const auto nohz_full = read_cpu_list(sys, "/sys/devices/system/cpu/nohz_full");
-        ctx.isolated = isolcpus.value_or(core::CpuSet{}) | nohz_full.value_or(core::CpuSet{});
-        ctx.isolated_source = "/sys/devices/system/cpu/isolated, /sys/devices/system/cpu/nohz_full";
+        derive_isolated(sys, ctx);
     }
     ctx.isolated_known = !ctx.isolated.empty();
     ctx.housekeeping = ctx.online - ctx.isolated;
     ctx.arch = trimmed(sys.read("/proc/sys/kernel/arch").value_or(""));
     ctx.kernel_release = trimmed(sys.read("/proc/sys/kernel/osrelease").value_or(""));
-    sample_counters(sys, options, ctx);
+    if (sys.is_live()) {
+        sample_live(sys, options, ctx);
+    } else if (meta) {
+        sample_snapshot(sys, meta->interval_seconds, ctx);
+    }
     return ctx;
 }
 

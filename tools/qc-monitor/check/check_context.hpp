@@ -19,7 +19,8 @@ inline constexpr std::string_view kSampledFiles[] = {"/proc/interrupts", "/proc/
 
 // A snapshot keeps the second reading of each sampled file under this
 // directory ("<snapshot>/qc-monitor/after/proc/interrupts") and the interval
-// in "<snapshot>/qc-monitor/snapshot.json" ({"interval_seconds": 1.0, ...}).
+// in "<snapshot>/qc-monitor/snapshot.json" ({"interval_seconds": 1.0, ...}),
+// with the --isolated it was taken with, if any ("isolated": "2-3").
 inline constexpr std::string_view kSnapshotMetaDir = "/qc-monitor";
 
 struct CounterSample {
@@ -35,8 +36,10 @@ struct CheckContext {
     // check runs with isolated_known true.
     core::CpuSet isolated;
     bool isolated_known = false;  // false: none given and none found
-    // "--isolated", or which kernel files it came from
-    // ("/sys/devices/system/cpu/isolated, /sys/devices/system/cpu/nohz_full").
+    // "--isolated", "--isolated of the snapshot (qc-monitor/snapshot.json)",
+    // or the kernel files it came from ("/sys/devices/system/cpu/isolated,
+    // /sys/devices/system/cpu/nohz_full": the non-empty ones, or both when
+    // both are empty and nothing is isolated).
     std::string isolated_source;
     core::CpuSet online;         // /sys/devices/system/cpu/online
     core::CpuSet housekeeping;   // online - isolated
@@ -46,6 +49,9 @@ struct CheckContext {
     // Sampled counter files by system path; a path is absent when it could
     // not be read twice (missing file, interval 0, snapshot without it).
     std::map<std::string, CounterSample, std::less<>> samples;
+    // The interval the samples are apart: --interval on the live system, the
+    // snapshot's own from a snapshot; 0 when nothing was sampled.
+    double interval_seconds = 0;
 
     const CounterSample* sample(std::string_view system_path) const {
         const auto it = samples.find(system_path);
@@ -60,9 +66,11 @@ struct ContextOptions {
 
 // Reads the CPU sets, arch and release, then the sampled files: on the live
 // system by reading, sleeping the interval and reading again; from a
-// snapshot by reading both copies. Throws core::Error naming the file when
-// /sys/devices/system/cpu/online is missing or malformed (nothing can be
-// checked without it).
+// snapshot by reading both copies (options.interval_seconds is then unused).
+// Throws core::Error naming the file when /sys/devices/system/cpu/online is
+// missing or malformed (nothing can be checked without it), when the
+// isolated CPUs must be derived and isolated or nohz_full is malformed, or
+// when a snapshot's snapshot.json is malformed.
 CheckContext make_check_context(const SystemRoot& sys, const ContextOptions& options);
 
 }  // namespace qc::monitor

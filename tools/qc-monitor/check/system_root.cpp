@@ -30,10 +30,17 @@ std::string SystemRoot::host_path(std::string_view system_path) const {
 
 std::optional<std::string> SystemRoot::read(std::string_view system_path) const {
     std::optional<std::string> text;
+    const std::string host = host_path(system_path);
     try {
-        text = core::read_text_file_if_exists(host_path(system_path));
+        text = core::read_text_file_if_exists(host);
     } catch (const std::exception& e) {
-        throw core::Error("cannot read " + std::string(system_path) + ": " + e.what());
+        // Name the system path once, whatever the root: "cannot read
+        // /proc/irq/5/smp_affinity: Permission denied".
+        std::string reason = e.what();
+        if (const std::string prefix = "cannot read " + host + ": "; reason.starts_with(prefix)) {
+            reason.erase(0, prefix.size());
+        }
+        throw core::Error("cannot read " + std::string(system_path) + ": " + reason);
     }
     if (text && recorder_ != nullptr) {
         recorder_->file_read(system_path, *text);
@@ -66,7 +73,22 @@ std::vector<std::string> SystemRoot::list(std::string_view system_path) const {
 
 bool SystemRoot::exists(std::string_view system_path) const {
     std::error_code ec;
-    return fs::exists(host_path(system_path), ec);
+    const fs::file_status status = fs::status(host_path(system_path), ec);
+    const bool found = !ec && fs::exists(status);
+    if (found && recorder_ != nullptr) {
+        // A snapshot must answer exists() as the live system did: keep the
+        // directory, or the file with its text.
+        if (fs::is_directory(status)) {
+            recorder_->directory_listed(system_path);
+        } else {
+            try {
+                (void)read(system_path);
+            } catch (const core::Error&) {
+                // unreadable: the check that reads it reports that itself
+            }
+        }
+    }
+    return found;
 }
 
 }  // namespace qc::monitor

@@ -35,6 +35,8 @@ class SystemRoot {
     // Entry names of a directory, sorted, without "." and ".."; empty when
     // the directory does not exist.
     std::vector<std::string> list(std::string_view system_path) const;
+    // Whether the path exists; with a recorder set, an existing directory is
+    // recorded as listed and an existing file as read.
     bool exists(std::string_view system_path) const;
 
     void set_recorder(ReadRecorder* recorder) noexcept { recorder_ = recorder; }
