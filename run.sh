@@ -25,6 +25,9 @@ PACKAGES=(
     libdpdk-dev dpdk libhwloc-dev hwloc libnuma-dev liburcu-dev libseccomp-dev
     libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev
     nlohmann-json3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libcivetweb-dev
+    # DPDK linked statically (meson_options.txt): `pkg-config --static libdpdk`
+    # names -lsystemd, which libdpdk-dev does not pull in
+    libsystemd-dev
     # test tools (ping and iperf3: qc-fwd between network namespaces, tests/fwd)
     python3 util-linux procps iproute2 iputils-ping iperf3
     # forwarding peers (bench/compare-fwd): dpdk-testpmd, the l2fwd example's source
