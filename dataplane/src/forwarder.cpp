@@ -173,6 +173,7 @@ Forwarder::Forwarder(const ForwarderConfig& config) : config_(config), converter
             plan.ports.push_back({ports_->id(i), static_cast<std::uint16_t>(peer), ports_->mac(i)});
         }
         plan.routes = routes_.get();
+        plan.custom = config_.custom_stage;
         if (supervision != nullptr) {
             owned_backends_.emplace_back();
             plan.backend = &supervision->backend_for_worker(owned_backends_.back());

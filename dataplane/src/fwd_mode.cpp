@@ -10,6 +10,8 @@ std::string_view to_string(FwdMode mode) noexcept {
             return "macswap";
         case FwdMode::l3fwd:
             return "l3fwd";
+        case FwdMode::custom:
+            return "custom";
     }
     return "unknown";
 }

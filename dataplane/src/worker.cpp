@@ -74,6 +74,9 @@ Worker::Worker(WorkerPlan plan, core::CancellationToken cancel)
     if (plan_.mode == FwdMode::l3fwd && plan_.routes == nullptr) {
         throw core::Error(who + ": l3fwd needs a route table");
     }
+    if (plan_.mode == FwdMode::custom && !plan_.custom) {
+        throw core::Error(who + ": mode custom needs a stage (WorkerPlan::custom)");
+    }
     if (plan_.latency_probe && plan_.latency_offset < 0) {
         throw core::Error(who + ": the latency probe needs its mbuf field");
     }
@@ -248,18 +251,33 @@ void Worker::loop() noexcept {
                     std::memcpy(frame, hop->dst_mac->data(), 6);
                 }
                 std::memcpy(frame + 6, plan_.ports[r.port].mac.data(), 6);
-                TxGroup& g = groups_[r.port];
-                if (g.count == 0) {
-                    used_[used++] = r.port;
-                }
-                g.mbufs[g.count++] = m;
+                group(r.port, m, used);
                 ++local.forwarded;
             }
-            for (std::uint16_t u = 0; u < used; ++u) {
-                TxGroup& g = groups_[used_[u]];
-                taken += send(used_[u], g.mbufs, g.count, local);
-                g.count = 0;
+            taken = send_groups(used, local);
+            break;
+        }
+        case FwdMode::custom: {
+            const auto in_port = static_cast<std::uint16_t>(in);
+            std::uint16_t used = 0;
+            prefetch_first(pkts, n);
+            for (std::uint16_t i = 0; i < n; ++i) {
+                prefetch_ahead(pkts, n, i);
+                rte_mbuf* m = pkts[i];
+                StageResult r = plan_.custom(frame_of(m), rte_pktmbuf_data_len(m), in_port);
+                if ((r.forwarded() && r.port >= plan_.ports.size()) ||
+                    index(r.reason) >= kDropReasonCount) [[unlikely]] {
+                    r = StageResult::drop(DropReason::no_route);  // no such port (or reason)
+                }
+                if (!r.forwarded()) {
+                    drop_[dropped++] = m;
+                    ++local.drops[index(r.reason)];
+                    continue;
+                }
+                group(r.port, m, used);
+                ++local.forwarded;
             }
+            taken = send_groups(used, local);
             break;
         }
     }
@@ -280,6 +298,26 @@ void Worker::loop() noexcept {
         local.tx_refused(n - sent);
     }
     return sent;
+}
+
+[[gnu::always_inline]] inline void Worker::group(std::uint16_t port, rte_mbuf* m,
+                                                 std::uint16_t& used) noexcept {
+    TxGroup& g = groups_[port];
+    if (g.count == 0) {
+        used_[used++] = port;
+    }
+    g.mbufs[g.count++] = m;
+}
+
+[[gnu::always_inline]] inline std::uint64_t Worker::send_groups(std::uint16_t used,
+                                                                BurstCounters& local) noexcept {
+    std::uint64_t taken = 0;
+    for (std::uint16_t u = 0; u < used; ++u) {
+        TxGroup& g = groups_[used_[u]];
+        taken += send(used_[u], g.mbufs, g.count, local);
+        g.count = 0;
+    }
+    return taken;
 }
 
 [[gnu::always_inline]] inline void Worker::publish(const BurstCounters& local) noexcept {

@@ -1,6 +1,6 @@
 // net_ring ports (rte_eth_from_rings): crafted frames in through an rx ring,
 // what leaves through the tx rings compared byte for byte, drop counters by
-// reason; io, macswap and l3fwd; tx_first traffic circulating on a ring loop.
+// reason; io, macswap, l3fwd and a custom stage; tx_first traffic circulating on a ring loop.
 #include <gtest/gtest.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -200,6 +200,53 @@ TEST_F(RingFixture, MacswapSwapsAndDropsTruncated) {
     EXPECT_EQ(drop_count(s.totals(), DropReason::truncated), 1U);
 }
 
+// A program's own stage, steered by each frame's last byte: 0 sends it to
+// the other port (marked: first byte 0xee), 1 back where it came from, 2 to a
+// port index the forwarder lacks (no_route), 3 drops it as not_ipv4.
+struct SteerByLastByte {
+    std::uint64_t calls = 0;  // one worker in this test: no other writer
+    StageResult operator()(std::uint8_t* frame, std::size_t len, std::uint16_t in) noexcept {
+        ++calls;
+        switch (frame[len - 1]) {
+            case 0:
+                frame[0] = 0xee;
+                return StageResult::forward_to(static_cast<std::uint16_t>(in ^ 1U));
+            case 1:
+                return StageResult::forward_to(in);
+            case 2:
+                return StageResult::forward_to(7);
+            default:
+                return StageResult::drop(DropReason::not_ipv4);
+        }
+    }
+};
+
+TEST_F(RingFixture, CustomStageSteersRewritesAndDrops) {
+    SteerByLastByte stage;
+    ForwarderConfig c = config(FwdMode::custom);
+    c.custom_stage = make_custom_stage(stage);
+    Forwarder fwd(c);
+    const auto frame_ending = [](std::uint8_t last) {
+        Bytes f = make_frame(FrameSpec{});
+        f.back() = last;
+        return f;
+    };
+    const std::vector<Bytes> in = {frame_ending(0), frame_ending(1), frame_ending(2),
+                                   frame_ending(3), frame_ending(0)};
+    feed(a, in);
+    const FwdStats s = run(fwd, in.size());
+    EXPECT_EQ(stage.calls, in.size());
+
+    Bytes marked = in[0];
+    marked[0] = 0xee;
+    EXPECT_EQ(collect(b), (std::vector<Bytes>{marked, marked}));
+    EXPECT_EQ(collect(a), (std::vector<Bytes>{in[1]}));
+    const BurstCounters t = s.totals();
+    EXPECT_EQ(t.forwarded, 3U);
+    EXPECT_EQ(drop_count(t, DropReason::no_route), 1U);
+    EXPECT_EQ(drop_count(t, DropReason::not_ipv4), 1U);
+}
+
 TEST_F(RingFixture, ConfigErrorsNameTheirInput) {
     ForwarderConfig c = config(FwdMode::l3fwd);
     c.routes = {parse_route("10.9.0.0/16 port 17")};
@@ -216,6 +263,14 @@ TEST_F(RingFixture, ConfigErrorsNameTheirInput) {
         FAIL() << "an unknown port was accepted";
     } catch (const core::Error& e) {
         EXPECT_NE(std::string(e.what()).find("no_such_port"), std::string::npos) << e.what();
+    }
+    c = config(FwdMode::custom);  // and no stage
+    try {
+        Forwarder fwd(c);
+        FAIL() << "mode custom without a stage was accepted";
+    } catch (const core::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("custom needs a stage"), std::string::npos)
+            << e.what();
     }
     c = config(FwdMode::io);
     c.worker_cpus = {eal().main_lcore()};

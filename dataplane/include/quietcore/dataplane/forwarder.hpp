@@ -3,7 +3,8 @@
 // Worker w polls rx queue w of every port and sends on tx queue w. io and
 // macswap send port 2k <-> 2k+1 (an odd last port sends back to itself);
 // l3fwd takes the out port and destination MAC from the route (the source
-// MAC is the out port's own).
+// MAC is the out port's own); custom runs the program's stage
+// (custom_stage.hpp) and sends where it says.
 //
 //   EalSession eal(eal_options);
 //   Forwarder fwd(config);   // EAL up: pools, ports, routes, workers ready
@@ -26,6 +27,7 @@
 
 #include "quietcore/core/cancellation.hpp"
 #include "quietcore/core/cycle_counter.hpp"
+#include "quietcore/dataplane/custom_stage.hpp"
 #include "quietcore/dataplane/fwd_mode.hpp"
 #include "quietcore/dataplane/fwd_stats.hpp"
 #include "quietcore/dataplane/ports.hpp"
@@ -56,6 +58,7 @@ struct ForwarderConfig {
     isolation::IsolationRequest request;  // strict mode
     isolation::IsolationPolicy policy;    // after_break
     std::vector<Route> routes;            // l3fwd
+    CustomStage custom_stage;             // mode custom: run by every worker
 };
 
 // The frame tx_first sends: 64 bytes, Ethernet II (dst, src), IPv4 (header

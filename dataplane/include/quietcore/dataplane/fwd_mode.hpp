@@ -13,11 +13,13 @@ enum class FwdMode : std::uint8_t {
     io,       // frames pass unchanged: port 2k <-> 2k+1
     macswap,  // destination and source MAC swapped: port 2k <-> 2k+1
     l3fwd,    // IPv4 LPM, TTL, checksum, MAC rewrite for the next hop
+    custom,   // the program's own stage (custom_stage.hpp); not a qc-fwd flag
 };
 
-// "io", "macswap", "l3fwd".
+// "io", "macswap", "l3fwd", "custom".
 std::string_view to_string(FwdMode mode) noexcept;
-// Exact names only; nothing for anything else.
+// Exact names of the modes a command line or config can choose (io, macswap,
+// l3fwd; a custom stage is code, not a name); nothing for anything else.
 std::optional<FwdMode> parse_fwd_mode(std::string_view text) noexcept;
 
 enum class IsolationChoice : std::uint8_t {

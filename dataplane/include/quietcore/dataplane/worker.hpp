@@ -27,6 +27,7 @@
 #include "quietcore/core/cycle_counter.hpp"
 #include "quietcore/core/event_ring.hpp"
 #include "quietcore/core/histogram.hpp"
+#include "quietcore/dataplane/custom_stage.hpp"
 #include "quietcore/dataplane/fwd_mode.hpp"
 #include "quietcore/dataplane/fwd_stats.hpp"
 #include "quietcore/dataplane/ports.hpp"
@@ -58,6 +59,7 @@ struct WorkerPlan {
     int latency_offset = -1;  // the dynfield (latency_dynfield_offset()), when probing
     std::vector<WorkerPort> ports;
     RouteTable* routes = nullptr;  // l3fwd lookups and QSBR reader slot
+    CustomStage custom;            // FwdMode::custom: the program's stage
     // nullptr: the worker does not enter isolation (IsolationChoice::none).
     isolation::Backend* backend = nullptr;
     std::string backend_name = "none";
@@ -69,7 +71,8 @@ class Worker {
   public:
     // Housekeeping: allocates and touches everything the loop uses. Throws
     // core::Error for a burst outside 1..kMaxBurst, no port, a bad peer, or
-    // a mode that needs what the plan lacks (l3fwd without routes).
+    // a mode that needs what the plan lacks (l3fwd without routes, custom
+    // without a stage).
     Worker(WorkerPlan plan, core::CancellationToken cancel);
     ~Worker();
     Worker(const Worker&) = delete;
@@ -105,6 +108,10 @@ class Worker {
                        std::uint64_t rx_cycles) noexcept;
     std::uint16_t send(std::size_t out, rte_mbuf** pkts, std::uint16_t n,
                        BurstCounters& local) noexcept;
+    // l3fwd and custom: queue `m` for out port index `port`; send_groups()
+    // sends every queued group at the end of the burst.
+    void group(std::uint16_t port, rte_mbuf* m, std::uint16_t& used) noexcept;
+    std::uint64_t send_groups(std::uint16_t used, BurstCounters& local) noexcept;
     void publish(const BurstCounters& local) noexcept;
 
     WorkerPlan plan_;
