@@ -76,7 +76,7 @@ const NextHop* RouteSnapshot::lookup(std::uint32_t dst) const noexcept {
 }
 
 RouteTable::RouteTable(int numa_socket, std::uint32_t max_routes)
-    : max_routes_(std::max<std::uint32_t>(max_routes, 1)) {
+    : max_routes_(std::max<std::uint32_t>(max_routes, 1)), urcu_gp_ctr_(&urcu_qsbr_gp.ctr) {
     const unsigned serial = g_table_serial.fetch_add(1);
     rte_lpm_config config{};
     config.max_rules = max_routes_;
@@ -345,7 +345,7 @@ void RouteTable::release_reader_slot(std::size_t slot) noexcept {
     slots_[slot].used.store(false, std::memory_order_release);
 }
 
-void RouteTable::quiescent_state(std::size_t slot) noexcept {
+void RouteTable::quiescent_state_update(std::size_t slot) noexcept {
     ReaderSlot& me = slots_[slot];
     // liburcu's fast path compares its global counter with the thread's own,
     // a TLS variable in liburcu's shared library (a __tls_get_addr call per

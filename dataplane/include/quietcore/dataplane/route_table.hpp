@@ -153,7 +153,16 @@ class RouteTable {
     static constexpr std::size_t kMaxReaderSlots = 64;
     std::size_t take_reader_slot();
     void release_reader_slot(std::size_t slot) noexcept;
-    void quiescent_state(std::size_t slot) noexcept;
+    // Inline: in the worker loop, out of line it was 2.7% of qc-fwd's
+    // net_ring io samples. Anything to do goes to the out-of-line part.
+    void quiescent_state(std::size_t slot) noexcept {
+        const ReaderSlot& me = slots_[slot];
+        if (*urcu_gp_ctr_ != me.reported_gp || !me.online.load(std::memory_order_relaxed) ||
+            me.seen.load(std::memory_order_relaxed) !=
+                published_version_.load(std::memory_order_acquire)) [[unlikely]] {
+            quiescent_state_update(slot);
+        }
+    }
     void offline(std::size_t slot) noexcept;
     void online(std::size_t slot) noexcept;
 
@@ -183,6 +192,7 @@ class RouteTable {
         unsigned long reported_gp = 0;
     };
 
+    void quiescent_state_update(std::size_t slot) noexcept;
     void publish_locked(std::vector<Entry> next);
     void wait_for_readers_locked(std::uint64_t version);
     void sync_lpm_locked(detail::LpmSlot& lpm, const std::vector<Entry>& entries);
@@ -196,6 +206,9 @@ class RouteTable {
     RouteSnapshot* active_ = nullptr;
     std::uint64_t version_ = 0;
     std::atomic<std::uint64_t> published_version_{0};  // read by reader slots
+    // liburcu's grace-period counter (urcu_qsbr_gp.ctr), so the inline check
+    // needs no liburcu header; read volatile, as liburcu's CMM_LOAD_SHARED.
+    const volatile unsigned long* urcu_gp_ctr_ = nullptr;
     std::uint64_t updates_ = 0;
     GraceStats grace_{};
     std::atomic<GraceWait> grace_wait_{GraceWait::automatic};
