@@ -6,7 +6,10 @@
 #                             (ARGS go to `meson test`, e.g. --suite unit);
 #                             with no ARGS also the unit, dpdk and sanitized
 #                             (route churn under traffic) suites under ASan+UBSan
+#                             and the arm64 cross build's cross-arm64 suite under
+#                             qemu-aarch64-static; with --suite cross-arm64 only that
 #   ./run.sh asan [ARGS...]   only the sanitizer build's tests (default: unit suite)
+#   ./run.sh cross [ARGS...]  only the arm64 cross build's tests (default: cross-arm64)
 #   ./run.sh bench [ARGS...]  the Google Benchmark micro-benchmarks
 #
 # Re-running on a built tree is quick: packages are checked with dpkg-query
@@ -16,6 +19,8 @@ cd "$(dirname "$(readlink -f "$0")")"
 
 BUILD_DIR=${QC_BUILD_DIR:-build}
 ASAN_DIR=${QC_ASAN_DIR:-build-asan}
+CROSS_DIR=${QC_CROSS_DIR:-build-arm64}
+CROSS_FILE=tools/cross/aarch64-linux-gnu.ini
 
 # Every Debian package the project needs, build and test time alike.
 PACKAGES=(
@@ -39,6 +44,11 @@ PACKAGES=(
     # kernel/: build the task-isolation kernel and boot it (kernel/vm/)
     linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils
     busybox-static qemu-system-x86
+    # the arm64 cross build (tools/cross): the cross compiler (its libc and
+    # libstdc++ come along; every other arm64 library is unpacked into a
+    # sysroot by tools/cross/prepare-arm64-sysroot, never installed), and the
+    # user-mode emulator that runs the cross-arm64 suite
+    g++-aarch64-linux-gnu qemu-user-static
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -96,6 +106,22 @@ print(f"tests: {passed} passed, {failed} failed, {counts['SKIP']} skipped")
 PY
 }
 
+# The arm64 cross build: the sysroot (cached; quick when unchanged), then
+# build-arm64 configured with the cross file.
+configure_and_build_cross() {
+    tools/cross/prepare-arm64-sysroot
+    configure_and_build "$CROSS_DIR" --cross-file "$CROSS_FILE"
+}
+
+# True when the meson test arguments ask for the cross-arm64 suite.
+wants_cross_suite() {
+    local a
+    for a in "$@"; do
+        [[ "$a" == cross-arm64 || "$a" == --suite=cross-arm64 ]] && return 0
+    done
+    return 1
+}
+
 main_job() {
     # The forwarder on its embedded default: two net_null ports (or the bound
     # NICs), one worker per isolated CPU (here: every CPU but the first), for
@@ -113,17 +139,27 @@ run)
     main_job "$@"
     ;;
 test)
-    configure_and_build "$BUILD_DIR"
     status=0
-    logs=("$BUILD_DIR/meson-logs/testlog.json")
-    rm -f "$BUILD_DIR/meson-logs/testlog.json" "$ASAN_DIR/meson-logs/testlog.json"
-    meson test -C "$BUILD_DIR" --print-errorlogs "$@" || status=$?
+    logs=()
+    rm -f "$BUILD_DIR/meson-logs/testlog.json" "$ASAN_DIR/meson-logs/testlog.json" \
+        "$CROSS_DIR/meson-logs/testlog.json"
+    if [[ $# -eq 0 ]] || ! wants_cross_suite "$@"; then
+        configure_and_build "$BUILD_DIR"
+        meson test -C "$BUILD_DIR" --print-errorlogs "$@" || status=$?
+        logs+=("$BUILD_DIR/meson-logs/testlog.json")
+    fi
     if [[ $# -eq 0 ]]; then
         configure_and_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             meson test -C "$ASAN_DIR" --print-errorlogs --suite unit --suite dpdk --suite sanitized ||
             status=$?
         logs+=("$ASAN_DIR/meson-logs/testlog.json")
+    fi
+    if [[ $# -eq 0 ]] || wants_cross_suite "$@"; then
+        configure_and_build_cross
+        [[ $# -eq 0 ]] && set -- --suite cross-arm64
+        meson test -C "$CROSS_DIR" --print-errorlogs "$@" || status=$?
+        logs+=("$CROSS_DIR/meson-logs/testlog.json")
     fi
     summarize_tests "${logs[@]}"
     exit "$status"
@@ -132,6 +168,11 @@ asan)
     configure_and_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
     [[ $# -eq 0 ]] && set -- --suite unit
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C "$ASAN_DIR" --print-errorlogs "$@"
+    ;;
+cross)
+    configure_and_build_cross
+    [[ $# -eq 0 ]] && set -- --suite cross-arm64
+    meson test -C "$CROSS_DIR" --print-errorlogs "$@"
     ;;
 bench)
     configure_and_build "$BUILD_DIR"

@@ -317,6 +317,61 @@ TEST(CycleCounterFacts, AreConsistentWithTheirSources) {
 #endif
 }
 
+#if defined(__aarch64__)
+// The generic timer's frequency register, read here independently of the
+// library so the test can fail if the library reads something else.
+std::uint64_t cntfrq_el0() {
+    std::uint64_t hz;
+    asm volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+    return hz;
+}
+
+std::int64_t monotonic_ns() {
+    timespec ts{};
+    EXPECT_EQ(::clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+TEST(CycleCounterArm64, StatedRateComesFromCntfrqEl0) {
+    const std::uint64_t hz = cntfrq_el0();
+    EXPECT_GT(hz, 0u);
+    EXPECT_EQ(cycle_counter_facts().stated_hz, hz);
+    CalibrationOptions options;
+    options.repetitions = 1;
+    EXPECT_EQ(calibrate_cycle_counter(options).stated_hz, hz);
+}
+
+TEST(CycleCounterArm64, CalibratedRateMatchesCntfrqEl0) {
+    CycleCalibration cal = calibrate_cycle_counter();
+    EXPECT_NEAR(cal.hz() / static_cast<double>(cntfrq_el0()), 1.0, 0.05)
+        << "calibrated " << cal.hz() << " Hz, cntfrq_el0 " << cntfrq_el0() << " Hz";
+}
+
+// cntvct_el0 counted at cntfrq_el0 (no calibration involved) spans the same
+// time as CLOCK_MONOTONIC over a sleep: each counter read sits between two
+// clock reads, so its interval lies between the inner and outer ones.
+TEST(CycleCounterArm64, CntvctAdvancesWithClockMonotonicAtCntfrq) {
+    const double ns_per_tick = 1e9 / static_cast<double>(cntfrq_el0());
+    for (int round = 0; round < 3; ++round) {
+        const std::int64_t outer_begin = monotonic_ns();
+        const std::uint64_t ticks_begin = CycleCounter::read_start();
+        const std::int64_t inner_begin = monotonic_ns();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 + 40 * round));
+        const std::int64_t inner_end = monotonic_ns();
+        const std::uint64_t ticks_end = CycleCounter::read_end();
+        const std::int64_t outer_end = monotonic_ns();
+
+        ASSERT_GT(ticks_end, ticks_begin);
+        const double counter_ns = static_cast<double>(ticks_end - ticks_begin) * ns_per_tick;
+        // One tick of resolution either way, and 2% for a clock slewed by NTP.
+        EXPECT_GE(counter_ns, static_cast<double>(inner_end - inner_begin) * 0.98 - ns_per_tick)
+            << "round " << round;
+        EXPECT_LE(counter_ns, static_cast<double>(outer_end - outer_begin) * 1.02 + ns_per_tick)
+            << "round " << round;
+    }
+}
+#endif
+
 TEST(CounterRead, NamesEveryKind) {
     EXPECT_EQ(to_string(CounterRead::plain), "plain");
     EXPECT_EQ(to_string(CounterRead::start), "start");

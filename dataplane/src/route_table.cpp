@@ -3,12 +3,12 @@
 #define _LGPL_SOURCE
 #include "quietcore/dataplane/route_table.hpp"
 
-#include <immintrin.h>
 // DPDK 22.11 headers use ++/-- on volatile (deprecated in C++20).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wvolatile"
 #include <rte_errno.h>
 #include <rte_lpm.h>
+#include <rte_pause.h>  // pause on x86_64, yield on arm64
 #pragma GCC diagnostic pop
 #include <urcu/urcu-qsbr.h>
 
@@ -284,7 +284,7 @@ void RouteTable::wait_for_readers_locked(std::uint64_t version) {
             // state every few microseconds), then sleep: on a shared CPU the
             // reader may need this one to run.
             if (++spins < 2000) {
-                _mm_pause();
+                rte_pause();
             } else {
                 std::this_thread::sleep_for(std::chrono::microseconds(20));
             }

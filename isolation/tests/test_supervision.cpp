@@ -1,11 +1,15 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 
+#include "emulated.hpp"
 #include "quietcore/isolation/kernel_backend.hpp"
 #include "quietcore/isolation/supervision.hpp"
 
 namespace qc::isolation {
 namespace {
+
+// qemu-user does not implement the seccomp syscall (ENOSYS): no supervisor can start.
+constexpr const char* kNoSeccomp = "qemu-user has no seccomp syscall (ENOSYS)";
 
 TEST(BreakCounts, SubtractKeepsSyscallAndGrowth) {
     const BreakCounts before{{"syscall", 3}, {"irq", 10}, {"preemption", 2}};
@@ -32,6 +36,7 @@ TEST(Supervision, KernelBackEndOnAStockKernelIsRefusedWithEnosys) {
 }
 
 TEST(Supervision, SoftBackEndNamesItselfAndCountsNoBreaksForAnUnknownThread) {
+    QC_SKIP_WHEN_EMULATED(kNoSeccomp);
     Supervision s(BackendKind::soft);
     EXPECT_EQ(s.kind(), BackendKind::soft);
     EXPECT_EQ(s.backend_name(), "soft");

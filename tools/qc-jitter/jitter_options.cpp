@@ -24,8 +24,11 @@ void add_options(CLI::App& app, Options& options) {
                    "linear histogram bucket width in ns (default 1000)");
     app.add_option("--bucket-count", options.jitter.bucket_count,
                    "linear histogram bucket count (default 64)");
+    // At least 1 ns: with a coarse counter (arm64's cntvct_el0 ticks every
+    // 16-40 ns) the measured loop cost can be 0, which would let 0 through.
     app.add_option("--threshold", options.jitter.threshold_ns,
-                   "record gaps at or above this many ns (default 20000)");
+                   "record gaps at or above this many ns (default 20000)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--max-records", options.jitter.max_records,
                    "records kept per CPU; later gaps are counted as dropped (default 1000)");
     app.add_option("--json", options.json_path, "write the results as JSON to this file");

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "dpdk_test_support.hpp"
+#include "emulated.hpp"
 #include "quietcore/dataplane/mempools.hpp"
 
 namespace qc::dataplane {
@@ -80,6 +81,8 @@ TEST(NetNull, MacswapWithoutProbe) {
 // The worker enters isolation through the back end this kernel supports
 // (soft on a stock kernel) and leaves it at stop.
 TEST(NetNull, IsolatedWorker) {
+    // The soft back end supervises the worker through seccomp user notifications.
+    QC_SKIP_WHEN_EMULATED("qemu-user has no seccomp syscall (ENOSYS)");
     ForwarderConfig c = null_config(FwdMode::io);
     c.isolation = IsolationChoice::auto_detect;
     Forwarder fwd(c);
