@@ -36,6 +36,10 @@ PACKAGES=(
     # kernel/: build the task-isolation kernel and boot it (kernel/vm/)
     linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils
     busybox-static qemu-system-x86
+    # kernel/ on arm64: cross-build the kernel and the static selftests, boot
+    # qemu-system-aarch64 -M virt (the guest's busybox is busybox-static:arm64,
+    # fetched by kernel/vm/run-selftests with apt-get download)
+    qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
