@@ -6,8 +6,9 @@
 #                             (ARGS go to `meson test`, e.g. --suite unit);
 #                             with no ARGS also the unit, dpdk and sanitized
 #                             (route churn under traffic) suites under ASan+UBSan
-#                             and the arm64 cross build's cross-arm64 suite under
-#                             qemu-aarch64-static; with --suite cross-arm64 only that
+#                             and the arm64 cross build's suites: cross-arm64 under
+#                             qemu-aarch64-static, kernel-arm64 in the booted arm64
+#                             guest; with --suite cross-arm64/kernel-arm64 only that
 #   ./run.sh asan [ARGS...]   only the sanitizer build's tests (default: unit suite)
 #   ./run.sh cross [ARGS...]  only the arm64 cross build's tests (default: cross-arm64)
 #   ./run.sh bench [ARGS...]  the Google Benchmark micro-benchmarks
@@ -49,6 +50,10 @@ PACKAGES=(
     # sysroot by tools/cross/prepare-arm64-sysroot, never installed), and the
     # user-mode emulator that runs the cross-arm64 suite
     g++-aarch64-linux-gnu qemu-user-static
+    # kernel/ on arm64: cross-build the kernel and the static selftests, boot
+    # qemu-system-aarch64 -M virt (the guest's busybox is busybox-static:arm64,
+    # fetched by kernel/vm/run-selftests with apt-get download)
+    qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -113,11 +118,14 @@ configure_and_build_cross() {
     configure_and_build "$CROSS_DIR" --cross-file "$CROSS_FILE"
 }
 
-# True when the meson test arguments ask for the cross-arm64 suite.
+# True when the meson test arguments ask for a suite of the arm64 cross
+# build: cross-arm64 or kernel-arm64 (the arm64 guest runs its binaries).
 wants_cross_suite() {
     local a
     for a in "$@"; do
-        [[ "$a" == cross-arm64 || "$a" == --suite=cross-arm64 ]] && return 0
+        case $a in
+        cross-arm64 | --suite=cross-arm64 | kernel-arm64 | --suite=kernel-arm64) return 0 ;;
+        esac
     done
     return 1
 }
@@ -157,7 +165,7 @@ test)
     fi
     if [[ $# -eq 0 ]] || wants_cross_suite "$@"; then
         configure_and_build_cross
-        [[ $# -eq 0 ]] && set -- --suite cross-arm64
+        [[ $# -eq 0 ]] && set -- --suite cross-arm64 --suite kernel-arm64
         meson test -C "$CROSS_DIR" --print-errorlogs "$@" || status=$?
         logs+=("$CROSS_DIR/meson-logs/testlog.json")
     fi

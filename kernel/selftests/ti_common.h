@@ -574,6 +574,15 @@ __attribute__((noinline, unused)) static void ti_touch_stack(void) {
 
 static inline void ti_lock_memory(void) {
     ti_touch_stack();
+    /*
+     * The shared report page is written while isolated. A forked child maps
+     * it on its first access; mlockall() maps it with a read fault, clean.
+     * Without hardware dirty-bit management (arm64 under QEMU's TCG) the
+     * first write to a clean page is a permission fault, a page-fault break:
+     * write it now (an atomic add of 0 is a write that changes nothing).
+     */
+    if (ti_sh)
+        atomic_fetch_add(&ti_sh->failed, 0);
     if (mlockall(MCL_CURRENT) != 0)
         ti_diag(
             "mlockall(MCL_CURRENT): %s (continuing; a page fault may break "
