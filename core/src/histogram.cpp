@@ -81,10 +81,10 @@ void Histogram::merge(const Histogram& other) {
         throw Error("histogram merge: configuration " + other.config_.to_string() +
                     " does not match " + config_.to_string());
     }
-    // Read other's total first: its writer bumps buckets before the total, so
-    // the copy never claims more records than it has buckets for (on x86's
-    // ordered stores; elsewhere the gap is the records in flight).
-    std::uint64_t total = load(other.stat(kTotal));
+    // Read other's total first (acquire): its writer stores the total after
+    // the buckets, so the copy never claims more records than it has buckets
+    // for.
+    std::uint64_t total = other.count();
     for (std::size_t i = 0; i < bucket_count_; ++i) {
         std::uint64_t c = load(other.bucket(i));
         if (c != 0) {
@@ -92,7 +92,6 @@ void Histogram::merge(const Histogram& other) {
         }
     }
     add(stat(kOverflow), load(other.stat(kOverflow)));
-    add(stat(kTotal), total);
     std::uint64_t other_min = load(other.stat(kMin));
     if (other_min < load(stat(kMin))) {
         stat(kMin).store(other_min, std::memory_order_relaxed);
@@ -105,6 +104,8 @@ void Histogram::merge(const Histogram& other) {
     sum += (u128{load(other.stat(kSumHigh))} << 64) | load(other.stat(kSumLow));
     stat(kSumLow).store(static_cast<std::uint64_t>(sum), std::memory_order_relaxed);
     stat(kSumHigh).store(static_cast<std::uint64_t>(sum >> 64), std::memory_order_relaxed);
+    // Last, as in record(): this histogram's readers see what it counts.
+    stat(kTotal).store(load(stat(kTotal)) + total, std::memory_order_release);
 }
 
 void Histogram::reset() noexcept {

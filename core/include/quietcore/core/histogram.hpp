@@ -16,10 +16,12 @@
 //
 // Threads: record(), reset() and merge() (into this histogram) are for one
 // writer at a time. Every field is a lock-free atomic that the writer updates
-// with a relaxed load and store (no lock prefix, no RMW), so a reader on
-// another thread sees each field whole, never torn; a read while the writer
-// runs sees fields from slightly different moments (count may differ from the
-// sum of the buckets by the records in flight).
+// with a load and a store (no lock prefix, no RMW), so a reader on another
+// thread sees each field whole, never torn. The total is stored last, with
+// release, and read with acquire: whatever count() a reader sees, the
+// buckets, min, max and sum it reads next hold at least those records (they
+// may hold a few more, in flight). Without that order arm64 let count() run
+// ahead of min(), which then read as UINT64_MAX.
 #pragma once
 
 #include <atomic>
@@ -70,7 +72,6 @@ class Histogram {
         } else {
             add(stat(kOverflow), count);
         }
-        add(stat(kTotal), count);
         if (value < load(stat(kMin))) {
             stat(kMin).store(value, std::memory_order_relaxed);
         }
@@ -82,6 +83,8 @@ class Histogram {
         sum += u128{value} * count;
         stat(kSumLow).store(static_cast<std::uint64_t>(sum), std::memory_order_relaxed);
         stat(kSumHigh).store(static_cast<std::uint64_t>(sum >> 64), std::memory_order_relaxed);
+        // Last: publishes the fields above (a plain store on x86, stlr on arm64).
+        stat(kTotal).store(load(stat(kTotal)) + count, std::memory_order_release);
     }
 
     // Adds every count of `other` (same configuration, else Error naming
@@ -95,7 +98,8 @@ class Histogram {
     // 2^-precision_bits: see the error bound above.
     double relative_error_bound() const noexcept;
 
-    std::uint64_t count() const noexcept { return load(stat(kTotal)); }  // including overflow
+    // Including overflow. Acquire: pairs with record()'s last store.
+    std::uint64_t count() const noexcept { return stat(kTotal).load(std::memory_order_acquire); }
     std::uint64_t overflow() const noexcept { return load(stat(kOverflow)); }
     // Exact; 0 when empty.
     std::uint64_t min() const noexcept;
