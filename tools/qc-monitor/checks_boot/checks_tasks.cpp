@@ -85,10 +85,12 @@ CheckResult check_tasks_allowed(const CheckContext& ctx) {
     }
     const std::string hk = ctx.housekeeping.to_list();
     if (pids.empty() && f.any()) {
-        return f.result("", std::move(evidence),
-                        "inspect " +
-                            (evidence.empty() ? std::string("/proc") : evidence.front().path) +
-                            ": the kernel never writes this; in a snapshot, capture it again");
+        // Named before the call: the order of its arguments is unspecified,
+        // and aarch64's gcc moves `evidence` out first.
+        std::string fix = "inspect " +
+                          (evidence.empty() ? std::string("/proc") : evidence.front().path) +
+                          ": the kernel never writes this; in a snapshot, capture it again";
+        return f.result("", std::move(evidence), std::move(fix));
     }
     std::vector<std::string> shown_pids(
         pids.begin(),
@@ -158,9 +160,9 @@ CheckResult check_rcu_threads(const CheckContext& ctx) {
                counted(offenders.size(), "RCU offload kthread", "RCU offload kthreads", offenders));
     }
     if (pids.empty() && f.any()) {
-        return f.result("", std::move(evidence),
-                        "inspect " + evidence.front().path +
-                            ": the kernel never writes this; in a snapshot, capture it again");
+        std::string fix = "inspect " + evidence.front().path +
+                          ": the kernel never writes this; in a snapshot, capture it again";
+        return f.result("", std::move(evidence), std::move(fix));
     }
     return f.result(std::to_string(count) + " rcuo kthreads run on housekeeping CPUs only",
                     std::move(evidence),

@@ -8,7 +8,6 @@
 #include "check/check_context.hpp"
 #include "check/check_registry.hpp"
 #include "check/tests/temp_tree.hpp"
-#include "emulated.hpp"
 
 namespace qc::monitor {
 namespace {
@@ -587,9 +586,6 @@ TEST_F(BootChecks, UnboundKthreadFloating) {
 }
 
 TEST_F(BootChecks, TaskStatusMalformed) {
-    // Under qemu-user the finding's summary is right but its fix names /proc
-    // instead of the task's status file; the cause is not found yet.
-    QC_SKIP_WHEN_EMULATED("under qemu-user the fix names /proc, not the file (not understood yet)");
     allowed("proc/702/status", "0-1,4-x");
     const auto r = run("tasks.allowed");
     EXPECT_EQ(r.status, CheckStatus::fail);
