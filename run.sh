@@ -25,8 +25,9 @@ CROSS_FILE=tools/cross/aarch64-linux-gnu.ini
 
 # Every Debian package the project needs, build and test time alike.
 PACKAGES=(
-    # toolchain and build
-    g++ meson ninja-build pkg-config clang-format
+    # toolchain and build (ccache: a rebuild in a fresh clone, as CI makes,
+    # compiles only what changed)
+    g++ meson ninja-build pkg-config clang-format ccache
     # libraries (DESIGN.md "Chosen dependencies")
     libdpdk-dev dpdk libhwloc-dev hwloc libnuma-dev liburcu-dev libseccomp-dev
     libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev
@@ -80,6 +81,15 @@ install_missing_packages() {
 # Use Debian's python3 for the tests' helper scripts, whatever else is on PATH.
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
+# meson puts ccache in front of the native compilers when it is on PATH; the
+# cross build gets it from tools/cross/ccache.ini. One cache for every clone:
+# the build directory's path is left out of the hash (meson passes sources
+# and include directories relative to it), so a fresh clone of an unchanged
+# tree takes every object from the cache.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/quietcore/ccache}
+export CCACHE_NOHASHDIR=true
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+
 configure_and_build() {
     local dir=$1
     shift
@@ -115,7 +125,9 @@ PY
 # build-arm64 configured with the cross file.
 configure_and_build_cross() {
     tools/cross/prepare-arm64-sysroot
-    configure_and_build "$CROSS_DIR" --cross-file "$CROSS_FILE"
+    local ccache_file=()
+    command -v ccache >/dev/null && ccache_file=(--cross-file tools/cross/ccache.ini)
+    configure_and_build "$CROSS_DIR" --cross-file "$CROSS_FILE" "${ccache_file[@]}"
 }
 
 # True when the meson test arguments ask for a suite of the arm64 cross
