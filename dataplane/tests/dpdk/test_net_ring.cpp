@@ -1,6 +1,7 @@
 // net_ring ports (rte_eth_from_rings): crafted frames in through an rx ring,
 // what leaves through the tx rings compared byte for byte, drop counters by
-// reason; io, macswap, l3fwd and a custom stage; tx_first traffic circulating on a ring loop.
+// reason (tx_full from a full tx ring too); io, macswap, l3fwd and a custom stage; tx_first traffic
+// circulating on a ring loop.
 #include <gtest/gtest.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -185,6 +186,26 @@ TEST_F(RingFixture, IoPassesFramesUnchangedBothWays) {
     // Port counters agree with the worker's.
     EXPECT_EQ(st.ports.at(0).rx + st.ports.at(1).rx, 3U);
     EXPECT_EQ(st.ports.at(0).tx + st.ports.at(1).tx, 3U);
+}
+
+// io sends each burst whole to the peer: what the peer's tx queue refuses is
+// freed and counted as tx_full, so received = transmitted + tx_full.
+TEST_F(RingFixture, IoCountsWhatAFullTxQueueRefusesAsTxFull) {
+    const RingPort in = ring_port("full_in", make_ring("full_in_rx"), make_ring("full_in_tx"));
+    // Holds 15 frames and nothing drains it while the forwarder runs.
+    rte_ring* tiny = rte_ring_create("full_out_tx", 16, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ASSERT_NE(tiny, nullptr);
+    const RingPort out = ring_port("full_out", make_ring("full_out_rx"), tiny);
+    ForwarderConfig c = config(FwdMode::io);
+    c.port_names = {in.name, out.name};
+    Forwarder fwd(c);
+    const std::vector<Bytes> frames(100, make_frame(FrameSpec{}));
+    feed(in, frames);
+    const FwdStats s = run(fwd, frames.size());
+    EXPECT_EQ(collect(out), std::vector<Bytes>(15, frames[0]));
+    EXPECT_EQ(s.totals().forwarded, 15U);
+    EXPECT_EQ(drop_count(s.totals(), DropReason::tx_full), 85U);
+    EXPECT_TRUE(collect(in).empty());  // nothing went the other way
 }
 
 TEST_F(RingFixture, MacswapSwapsAndDropsTruncated) {

@@ -104,8 +104,14 @@ class Worker {
     };
 
     void loop() noexcept;
+    template <FwdMode Mode, bool Probe>
+    void loop_mode() noexcept;
+    template <FwdMode Mode, bool Probe>
     void forward_burst(std::size_t in, rte_mbuf** pkts, std::uint16_t n, BurstCounters& local,
                        std::uint64_t rx_cycles) noexcept;
+    std::uint16_t send_io(std::uint16_t out_id, std::uint16_t queue, rte_mbuf** pkts,
+                          std::uint16_t n) noexcept;
+    void record_latency(std::uint64_t stamp, std::uint64_t taken) noexcept;
     std::uint16_t send(std::size_t out, rte_mbuf** pkts, std::uint16_t n,
                        BurstCounters& local) noexcept;
     // l3fwd and custom: queue `m` for out port index `port`; send_groups()
