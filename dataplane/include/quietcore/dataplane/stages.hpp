@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -46,18 +47,32 @@ struct StageResult {
 
 // Swaps the destination and source MAC addresses in place. Returns false, and
 // leaves the frame untouched, when it is shorter than an Ethernet header (14
-// bytes); true otherwise. `frame` may be null when len is 0. Inline, with
-// 6-byte copies the compiler turns into a few loads and stores: out of line
-// and byte by byte it cost 2.4-3x a memcpy swap (bench_stages).
+// bytes); true otherwise. `frame` may be null when len is 0. Inline: out of
+// line and byte by byte it cost 2.4-3x a memcpy swap (bench_stages).
 inline bool macswap(std::uint8_t* frame, std::size_t len) noexcept {
     constexpr std::size_t kMac = 6;
     if (len < kEthernetHeaderLen) {
         return false;
     }
-    std::uint8_t dst[kMac];
-    std::memcpy(dst, frame, kMac);
-    std::memcpy(frame, frame + kMac, kMac);
-    std::memcpy(frame + kMac, dst, kMac);
+    if constexpr (std::endian::native == std::endian::little) {
+        // The 12 address bytes as one 8-byte and one 4-byte load and store, the
+        // swap in registers. Three 6-byte memcpys went through a stack
+        // temporary: qc-fwd macswap ran at 140 against 275 Mpps on a 2 x
+        // net_ring loop and 46 against 54 on net_null (2026-12-07).
+        std::uint64_t head = 0;  // dst0..dst5 src0 src1
+        std::uint32_t tail = 0;  // src2..src5
+        std::memcpy(&head, frame, sizeof head);
+        std::memcpy(&tail, frame + sizeof head, sizeof tail);
+        const std::uint64_t new_head = (head >> 48) | (std::uint64_t{tail} << 16) | (head << 48);
+        const auto new_tail = static_cast<std::uint32_t>(head >> 16);  // dst2..dst5
+        std::memcpy(frame, &new_head, sizeof new_head);
+        std::memcpy(frame + sizeof head, &new_tail, sizeof new_tail);
+    } else {
+        std::uint8_t dst[kMac];
+        std::memcpy(dst, frame, kMac);
+        std::memcpy(frame, frame + kMac, kMac);
+        std::memcpy(frame + kMac, dst, kMac);
+    }
     return true;
 }
 
