@@ -212,12 +212,16 @@ TEST_F(RingFixture, MacswapSwapsAndDropsTruncated) {
     Forwarder fwd(config(FwdMode::macswap));
     Bytes runt = make_frame(FrameSpec{});
     runt.resize(13);
-    const std::vector<Bytes> in = {make_frame(FrameSpec{}), runt};
+    FrameSpec longer;
+    longer.payload = 300;
+    FrameSpec other;
+    other.dst_ip = {10, 9, 8, 7};
+    // The frames after the drop close its gap, in order.
+    const std::vector<Bytes> in = {make_frame(FrameSpec{}), runt, make_frame(longer),
+                                   make_frame(other)};
     feed(b, in);
-    const FwdStats s = run(fwd, 2);
-    const std::vector<Bytes> out = collect(a);
-    ASSERT_EQ(out.size(), 1U);
-    EXPECT_EQ(out[0], swapped(in[0]));
+    const FwdStats s = run(fwd, in.size());
+    EXPECT_EQ(collect(a), (std::vector<Bytes>{swapped(in[0]), swapped(in[2]), swapped(in[3])}));
     EXPECT_EQ(drop_count(s.totals(), DropReason::truncated), 1U);
 }
 
