@@ -224,11 +224,6 @@ template <FwdMode Mode, bool Probe>
     local.received = n;
     std::uint16_t dropped = 0;
     std::uint64_t taken = 0;
-    // The burst's stamp, read back from its first packet before any is sent.
-    std::uint64_t stamp = rx_cycles;
-    if constexpr (Probe) {
-        stamp = rx_stamp(pkts[0], plan_.latency_offset);
-    }
 
     if constexpr (Mode == FwdMode::macswap) {
         std::uint16_t kept = 0;
@@ -308,7 +303,7 @@ template <FwdMode Mode, bool Probe>
         rte_pktmbuf_free_bulk(drop_.data(), dropped);
     }
     if constexpr (Probe) {
-        record_latency(stamp, taken);
+        record_latency(rx_cycles, taken);  // rx_cycles: the burst's stamp
     }
 }
 
