@@ -190,18 +190,29 @@ def testpmd_samples(lines, nports):
     return samples, own_pps, exit_total
 
 
-def run_testpmd(testpmd, setup, mode, args, prefix):
-    ports = SETUPS[setup]
-    cmd = ["stdbuf", "-oL", testpmd, "-l", f"{args.main_cpu},{args.cpu}",
+def testpmd_cmd(testpmd, setup, mode, args, prefix, wrapper=()):
+    """testpmd's command line; wrapper: a command that runs it (valgrind ...)."""
+    cmd = ["stdbuf", "-oL", *wrapper, testpmd, "-l", f"{args.main_cpu},{args.cpu}",
            "--main-lcore", str(args.main_cpu), *eal_memory_args(prefix),
-           *[f"--vdev={p}" for p in ports], "--",
+           *[f"--vdev={p}" for p in SETUPS[setup]], "--",
            f"--forward-mode={mode}", "--nb-cores=1", f"--burst={BURST}",
            f"--total-num-mbufs={MBUFS}", "--stats-period=1"]
     if TX_FIRST[setup]:
         cmd.append("--tx-first")  # one burst per port, as qc-fwd --tx-first 1
+    return cmd
+
+
+def testpmd_started(args):
+    """The line testpmd prints once its forwarding lcore runs."""
+    return r"Logical Core %d .*forwards packets" % args.cpu
+
+
+def run_testpmd(testpmd, setup, mode, args, prefix):
+    ports = SETUPS[setup]
+    cmd = testpmd_cmd(testpmd, setup, mode, args, prefix)
     p = Process(cmd)
     try:
-        p.wait_for(r"Logical Core %d .*forwards packets" % args.cpu, START_TIMEOUT_S)
+        p.wait_for(testpmd_started(args), START_TIMEOUT_S)
         sleep_until_samples(p, args.duration, lambda ls: testpmd_samples(ls, len(ports))[0])
         rc = p.stop()
     finally:
@@ -280,13 +291,17 @@ def qcfwd_windowed_rate(samples):
     return total / seconds, seconds
 
 
+def qcfwd_cmd(qc_fwd, setup, mode, args, prefix, json_path, latency, wrapper=()):
+    """qc-fwd's command line; wrapper: a command that runs it (valgrind ...)."""
+    return [*wrapper, qc_fwd, *[a for p in SETUPS[setup] for a in ("--port", p)],
+            "--workers", f"{args.cpu}-{args.cpu}", "--mode", mode, "--burst", str(BURST),
+            "--duration", str(args.duration), "--stats-interval", "1", "--json", str(json_path),
+            "--latency", "on" if latency else "off", "--mbufs", str(MBUFS),
+            "--tx-first", str(TX_FIRST[setup]), "--file-prefix", prefix, *args.qc_fwd_arg]
+
+
 def run_qcfwd(qc_fwd, setup, mode, args, prefix, json_path, latency):
-    ports = SETUPS[setup]
-    cmd = [qc_fwd, *[a for p in ports for a in ("--port", p)],
-           "--workers", f"{args.cpu}-{args.cpu}", "--mode", mode, "--burst", str(BURST),
-           "--duration", str(args.duration), "--stats-interval", "1", "--json", str(json_path),
-           "--latency", "on" if latency else "off", "--mbufs", str(MBUFS),
-           "--tx-first", str(TX_FIRST[setup]), "--file-prefix", prefix, *args.qc_fwd_arg]
+    cmd = qcfwd_cmd(qc_fwd, setup, mode, args, prefix, json_path, latency)
     p = Process(cmd)
     try:
         rc = p.wait(args.duration + START_TIMEOUT_S + STOP_TIMEOUT_S)
