@@ -56,6 +56,16 @@ inline void prefetch_ahead(rte_mbuf* const* pkts, std::uint16_t n, std::uint16_t
     }
 }
 
+// Sends `n` packets; frees the ones the queue refused. Returns how many it took.
+inline std::uint16_t transmit(std::uint16_t port_id, std::uint16_t queue, rte_mbuf** pkts,
+                              std::uint16_t n) noexcept {
+    const std::uint16_t sent = rte_eth_tx_burst(port_id, queue, pkts, n);
+    if (sent < n) [[unlikely]] {
+        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    }
+    return sent;
+}
+
 }  // namespace
 
 Worker::Worker(WorkerPlan plan, core::CancellationToken cancel)
@@ -319,11 +329,10 @@ template <FwdMode Mode, bool Probe>
 [[gnu::always_inline]] inline std::uint16_t Worker::send_io(std::uint16_t out_id,
                                                             std::uint16_t queue, rte_mbuf** pkts,
                                                             std::uint16_t n) noexcept {
-    const std::uint16_t sent = rte_eth_tx_burst(out_id, queue, pkts, n);
+    const std::uint16_t sent = transmit(out_id, queue, pkts, n);
     add(counters_.received, n);
     add(counters_.forwarded, sent);
     if (sent < n) [[unlikely]] {
-        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
         add(counters_.drops[index(DropReason::tx_full)], n - sent);
     }
     return sent;
@@ -332,9 +341,8 @@ template <FwdMode Mode, bool Probe>
 [[gnu::always_inline]] inline std::uint16_t Worker::send(std::size_t out, rte_mbuf** pkts,
                                                          std::uint16_t n,
                                                          BurstCounters& local) noexcept {
-    const std::uint16_t sent = rte_eth_tx_burst(plan_.ports[out].id, plan_.queue, pkts, n);
+    const std::uint16_t sent = transmit(plan_.ports[out].id, plan_.queue, pkts, n);
     if (sent < n) [[unlikely]] {
-        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
         local.tx_refused(n - sent);
     }
     return sent;
